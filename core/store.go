@@ -1,0 +1,130 @@
+package core
+
+import (
+	"context"
+	"net/netip"
+)
+
+// Store persists the model. The database is the only source of truth: every
+// ml2go server sharing a Store sees the same state, and every operation that
+// must be atomic runs in one transaction.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits if fn returns
+	// nil. When the transaction fails with an error wrapping ErrRetry
+	// (including conflicts the store detects itself: serialization
+	// failures, deadlocks, a busy database) it runs fn again, a bounded
+	// number of times with jittered back-off, so fn must only have effects
+	// through tx.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(tx Tx) error) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Tx is one transaction. Methods return typed core errors (NetworkNotFound,
+// MacAddressInUse, DuplicateEntry, ...). Update* methods write the mutable
+// attributes of the given value, compare-and-swap on its RevisionNumber (a
+// mismatch is a conflict wrapping ErrRetry), then increment RevisionNumber
+// and set UpdatedAt on the value.
+type Tx interface {
+	SegmentAllocator
+
+	// CreateNetwork inserts n (not its segments), setting CreatedAt,
+	// UpdatedAt and RevisionNumber.
+	CreateNetwork(ctx context.Context, n *Network) error
+	// GetNetwork returns the network with its static segments, subnet ids
+	// and tags.
+	GetNetwork(ctx context.Context, id string) (*Network, error)
+	UpdateNetwork(ctx context.Context, n *Network) error
+	// DeleteNetwork deletes the network row and its segment rows.
+	DeleteNetwork(ctx context.Context, id string) error
+	ListNetworks(ctx context.Context, opts *ListOptions) ([]*Network, error)
+
+	// CreateSegment inserts seg. A second segment with the same
+	// (network, type, physnet) is a DuplicateEntry conflict.
+	CreateSegment(ctx context.Context, seg *Segment) error
+	GetSegment(ctx context.Context, id string) (*Segment, error)
+	// NetworkSegments lists a network's segments by index, static first.
+	NetworkSegments(ctx context.Context, networkID string, includeDynamic bool) ([]Segment, error)
+	// SetSegmentationID changes a segment's segmentation id.
+	SetSegmentationID(ctx context.Context, segmentID string, id int64) error
+	DeleteSegment(ctx context.Context, id string) error
+
+	CreateSubnet(ctx context.Context, s *Subnet) error
+	GetSubnet(ctx context.Context, id string) (*Subnet, error)
+	UpdateSubnet(ctx context.Context, s *Subnet) error
+	DeleteSubnet(ctx context.Context, id string) error
+	ListSubnets(ctx context.Context, opts *ListOptions) ([]*Subnet, error)
+
+	// CreatePort inserts p and its binding (not its fixed IPs, which are
+	// added with AllocateIP). A MAC already on the network is
+	// MacAddressInUse.
+	CreatePort(ctx context.Context, p *Port) error
+	// GetPort returns the port with its fixed IPs, binding and levels.
+	GetPort(ctx context.Context, id string) (*Port, error)
+	// UpdatePort writes port attributes, binding and binding levels.
+	UpdatePort(ctx context.Context, p *Port) error
+	// DeletePort deletes the port, its IP allocations and binding.
+	DeletePort(ctx context.Context, id string) error
+	ListPorts(ctx context.Context, opts *ListOptions) ([]*Port, error)
+
+	// AllocateIP records that a.IP in a.SubnetID belongs to a.PortID. It
+	// returns false, without error, if the address is already allocated.
+	AllocateIP(ctx context.Context, a IPAllocation) (bool, error)
+	// ReleaseIP deletes one allocation.
+	ReleaseIP(ctx context.Context, subnetID string, ip netip.Addr) error
+	// AllocatedIPs returns, ascending, up to limit allocated addresses of
+	// the subnet within [from, to].
+	AllocatedIPs(ctx context.Context, subnetID string, from, to netip.Addr, limit int) ([]netip.Addr, error)
+	// SubnetAllocations lists every allocation of a subnet.
+	SubnetAllocations(ctx context.Context, subnetID string) ([]IPAllocation, error)
+
+	// UpsertAgent creates or refreshes the agent identified by (AgentType,
+	// Host), filling a's ID and CreatedAt; created reports a new row.
+	UpsertAgent(ctx context.Context, a *Agent) (created bool, err error)
+	GetAgent(ctx context.Context, id string) (*Agent, error)
+	// UpdateAgent writes AdminStateUp and Description.
+	UpdateAgent(ctx context.Context, a *Agent) error
+	DeleteAgent(ctx context.Context, id string) error
+	ListAgents(ctx context.Context, opts *ListOptions) ([]*Agent, error)
+}
+
+// IPAllocation ties an address of a subnet to a port.
+type IPAllocation struct {
+	SubnetID  string
+	NetworkID string
+	PortID    string
+	IP        netip.Addr
+}
+
+// ListOptions filter, sort and paginate a listing. The store does all of it
+// in the database.
+type ListOptions struct {
+	// Filters maps an attribute name, as the API names it
+	// ("name", "admin_state_up", "binding:host_id", "provider:network_type",
+	// "tags", ...), to the accepted values: values of one key are ORed,
+	// keys are ANDed. Values are strings converted by the attribute's type;
+	// one that does not convert, or an unknown attribute, is InvalidInput.
+	// Ports accept "fixed_ips" values of the form "ip_address=<ip>",
+	// "subnet_id=<id>" and "ip_address_substr=<s>".
+	Filters map[string][]string
+	// Sorts orders the result; "id" ascending is appended as a tiebreaker.
+	Sorts []SortKey
+	// Limit caps the number of items; 0 means no limit.
+	Limit int
+	// Marker is the id of the item the page starts after (before, with
+	// PageReverse). An unknown marker is the resource's NotFound error.
+	Marker      string
+	PageReverse bool
+	// ProjectScope, when not empty, restricts the result to resources that
+	// project may see: its own, plus shared and external networks (and
+	// their subnets).
+	ProjectScope string
+}
+
+// SortKey is one sort criterion.
+type SortKey struct {
+	Field string
+	Desc  bool
+}
