@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"sort"
 	"sync"
 )
 
@@ -78,6 +79,18 @@ func (r *Registry) TypeDriver(networkType string) (TypeDriver, bool) {
 	defer r.mu.RUnlock()
 	d, ok := r.types[networkType]
 	return d, ok
+}
+
+// NetworkTypes returns the registered network types, sorted.
+func (r *Registry) NetworkTypes() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]string, 0, len(r.types))
+	for t := range r.types {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // TypeDrivers returns the drivers for the given types, in order; an unknown
