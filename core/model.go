@@ -164,9 +164,14 @@ type Subnet struct {
 }
 
 // IsAutoAddress reports whether addresses on the subnet are derived from
-// MAC addresses (SLAAC or DHCPv6-stateless).
+// MAC addresses: its address mode is SLAAC or DHCPv6-stateless, or it has
+// no address mode and its RA mode is one of those.
 func (s *Subnet) IsAutoAddress() bool {
-	return s.IPVersion == 6 && (s.IPv6AddressMode == IPv6ModeSLAAC || s.IPv6AddressMode == IPv6ModeDHCPv6Stateless)
+	auto := func(m string) bool { return m == IPv6ModeSLAAC || m == IPv6ModeDHCPv6Stateless }
+	if s.IPVersion != 6 {
+		return false
+	}
+	return auto(s.IPv6AddressMode) || (s.IPv6AddressMode == "" && auto(s.IPv6RAMode))
 }
 
 // FixedIP is one address of a port.
