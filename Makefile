@@ -1,0 +1,20 @@
+# ml2go developer targets. `make test` is the whole test suite; it uses the
+# PostgreSQL at ML2GO_TEST_POSTGRES_DSN (default: the local server) for the
+# store tests that run on both engines.
+ML2GO_TEST_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+export ML2GO_TEST_POSTGRES_DSN
+
+.PHONY: test check bench embed
+
+test:
+	go test -race -count=1 ./...
+
+check:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...
+
+bench:
+	go test -run '^$$' -bench . -benchtime 2s ./core/...
+
+embed:
+	go run ./examples/embed

@@ -1,0 +1,21 @@
+// Package ml2 is the ML2 orchestrator: the core plugin that creates, reads,
+// updates and deletes networks, subnets and ports, and runs the type,
+// mechanism and extension drivers around each operation with Neutron's
+// semantics:
+//
+//   - *Precommit hooks run inside the store transaction; an error rolls the
+//     whole operation back. An error wrapping core.ErrRetry makes the
+//     transaction run again instead.
+//   - CreateXPostcommit runs after commit; its failure deletes the new
+//     resource and returns the error. Update and delete postcommit failures
+//     are logged; every driver is still called. A failed update-network or
+//     update-subnet postcommit is returned (the update stands); update-port
+//     and delete failures are swallowed.
+//   - Port binding runs outside any transaction, level by level
+//     (hierarchical binding with dynamic segments), and is committed with
+//     optimistic concurrency; failed attempts are retried up to ten times
+//     before binding_failed is committed.
+//
+// A Plugin is built from a Config naming drivers of a core.Registry and a
+// core.Store; it has no package-level state.
+package ml2

@@ -1,0 +1,109 @@
+package ml2
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ml2go/ml2go/core"
+)
+
+// Plugin is the ML2 core plugin.
+type Plugin struct {
+	cfg   Config
+	store core.Store
+	types *typeManager
+	mechs *mechManager
+	exts  []core.NamedExtensionDriver
+	log   hclog.Logger
+	macs  macSource
+}
+
+// New builds a plugin from cfg, picking drivers from reg, and initializes
+// them in Neutron's order: type drivers, extension drivers, mechanism
+// drivers. An unknown driver name is an error.
+func New(ctx context.Context, cfg Config, reg *core.Registry, store core.Store) (*Plugin, error) {
+	cfg.setDefaults()
+	tenant, err := reg.TypeDrivers(cfg.TenantNetworkTypes)
+	if err != nil {
+		return nil, fmt.Errorf("tenant_network_types: %w", err)
+	}
+	tm := &typeManager{reg: reg, tenantTypes: tenant, globalPhysnetMTU: cfg.GlobalPhysnetMTU, log: cfg.Logger.Named("types")}
+	if cfg.ExternalNetworkType != "" {
+		d, ok := reg.TypeDriver(cfg.ExternalNetworkType)
+		if !ok {
+			return nil, fmt.Errorf("external_network_type: no type driver for %q", cfg.ExternalNetworkType)
+		}
+		tm.external = d
+	}
+	mechs, err := reg.MechanismDrivers(cfg.MechanismDrivers)
+	if err != nil {
+		return nil, fmt.Errorf("mechanism_drivers: %w", err)
+	}
+	exts, err := reg.ExtensionDrivers(cfg.ExtensionDrivers)
+	if err != nil {
+		return nil, fmt.Errorf("extension_drivers: %w", err)
+	}
+	macs, err := newMACSource(cfg.BaseMAC)
+	if err != nil {
+		return nil, fmt.Errorf("base_mac: %w", err)
+	}
+	p := &Plugin{
+		cfg:   cfg,
+		store: store,
+		types: tm,
+		mechs: &mechManager{drivers: mechs, log: cfg.Logger.Named("mech")},
+		exts:  exts,
+		log:   cfg.Logger,
+		macs:  macs,
+	}
+	for _, t := range reg.NetworkTypes() {
+		d, _ := reg.TypeDriver(t)
+		if err := d.Initialize(ctx); err != nil {
+			return nil, fmt.Errorf("initialize type driver %s: %w", t, err)
+		}
+	}
+	for _, e := range exts {
+		if err := e.Driver.Initialize(ctx); err != nil {
+			return nil, fmt.Errorf("initialize extension driver %s: %w", e.Name, err)
+		}
+	}
+	for _, m := range mechs {
+		if err := m.Driver.Initialize(ctx); err != nil {
+			return nil, fmt.Errorf("initialize mechanism driver %s: %w", m.Name, err)
+		}
+	}
+	return p, nil
+}
+
+// Store returns the plugin's store.
+func (p *Plugin) Store() core.Store { return p.store }
+
+// ExtensionAliases returns the API extension aliases of the extension
+// drivers, in order.
+func (p *Plugin) ExtensionAliases() []string {
+	var out []string
+	for _, e := range p.exts {
+		for _, a := range e.Driver.ExtensionAliases() {
+			if a != "" {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+func (p *Plugin) projectOr(id string) string {
+	if id == "" {
+		return p.cfg.DefaultProjectID
+	}
+	return id
+}
+
+func checkRevision(want *int64, current int64) error {
+	if want != nil && *want != current {
+		return core.RevisionNumberConstraintFailed(*want, current)
+	}
+	return nil
+}

@@ -1,0 +1,376 @@
+package ml2
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+
+	"github.com/google/uuid"
+
+	"github.com/ml2go/ml2go/core"
+	"github.com/ml2go/ml2go/core/ipam"
+)
+
+// maxProfileJSON is the largest binding:profile, as stored JSON.
+const maxProfileJSON = 4095
+
+// macRetries bounds how often a generated MAC is regenerated after a clash.
+const macRetries = 16
+
+// CreatePort creates a port, allocates its MAC and fixed IPs, and binds it
+// when it names a host.
+func (p *Plugin) CreatePort(ctx context.Context, req *PortRequest) (*core.Port, error) {
+	port, err := p.newPort(req)
+	if err != nil {
+		return nil, err
+	}
+	var net *core.Network
+	err = p.store.Update(ctx, func(tx core.Tx) error {
+		port.FixedIPs, port.Status = nil, core.StatusDown
+		var err error
+		if net, err = tx.GetNetwork(ctx, port.NetworkID); err != nil {
+			return err
+		}
+		for _, e := range p.exts {
+			if err := e.Driver.ProcessCreatePort(ctx, req.Extensions, port); err != nil {
+				return err
+			}
+		}
+		if err := p.insertPort(ctx, tx, port, req.MACAddress == nil); err != nil {
+			return err
+		}
+		subnets, err := p.networkSubnets(ctx, tx, net)
+		if err != nil {
+			return err
+		}
+		alloc := &ipAllocator{tx: tx, port: port, subnets: subnets}
+		if req.FixedIPs == nil {
+			port.FixedIPs, err = alloc.automatic(ctx)
+		} else {
+			port.FixedIPs, _, err = alloc.requested(ctx, *req.FixedIPs, nil)
+		}
+		if err != nil {
+			return err
+		}
+		pc := newPortContext(p, port, nil, net, net.Segments)
+		return p.mechs.call("create_port_precommit", precommit, func(d core.MechanismDriver) error {
+			return d.CreatePortPrecommit(ctx, pc)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	pc := newPortContext(p, port, nil, net, net.Segments)
+	if err := p.mechs.call("create_port_postcommit", createPost, func(d core.MechanismDriver) error {
+		return d.CreatePortPostcommit(ctx, pc)
+	}); err != nil {
+		if derr := p.DeletePort(ctx, port.ID); derr != nil {
+			p.log.Error("could not delete port after failed postcommit", "port", port.ID, "error", derr)
+		}
+		return nil, err
+	}
+	if shouldBind(port) {
+		if port, err = p.bind(ctx, port.ID); err != nil {
+			return nil, err
+		}
+	}
+	return port, p.extendPort(ctx, port)
+}
+
+// newPort validates a create request outside the transaction.
+func (p *Plugin) newPort(req *PortRequest) (*core.Port, error) {
+	if req.NetworkID == "" {
+		return nil, core.Typed(core.KindBadRequest, "HTTPBadRequest",
+			"Failed to parse request. Required attribute 'network_id' not specified")
+	}
+	port := &core.Port{
+		Standard: core.Standard{
+			ID:          uuid.NewString(),
+			ProjectID:   p.projectOr(req.ProjectID),
+			Name:        deref(req.Name, ""),
+			Description: deref(req.Description, ""),
+			Tags:        req.Tags,
+		},
+		NetworkID:    req.NetworkID,
+		AdminStateUp: deref(req.AdminStateUp, true),
+		DeviceID:     deref(req.DeviceID, ""),
+		DeviceOwner:  deref(req.DeviceOwner, ""),
+		Status:       core.StatusDown,
+		Binding: core.PortBinding{
+			HostID:     deref(req.HostID, ""),
+			VNICType:   deref(req.VNICType, core.VNICNormal),
+			VIFType:    core.VIFTypeUnbound,
+			VIFDetails: map[string]any{},
+			Profile:    map[string]any{},
+		},
+	}
+	if req.MACAddress != nil {
+		mac, err := ipam.ParseMAC(*req.MACAddress)
+		if err != nil {
+			return nil, err
+		}
+		port.MACAddress = mac
+	}
+	if req.Profile != nil {
+		prof, err := checkProfile(*req.Profile)
+		if err != nil {
+			return nil, err
+		}
+		port.Binding.Profile = prof
+	}
+	return port, nil
+}
+
+func checkProfile(m map[string]any) (map[string]any, error) {
+	if len(m) == 0 {
+		return map[string]any{}, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, core.InvalidInput("binding:profile is not valid JSON: %v", err)
+	}
+	if len(b) > maxProfileJSON {
+		return nil, core.InvalidInput("binding:profile value too large")
+	}
+	return core.CloneMap(m), nil
+}
+
+// insertPort stores port, generating its MAC when asked, again on a clash.
+func (p *Plugin) insertPort(ctx context.Context, tx core.Tx, port *core.Port, generate bool) error {
+	for i := 0; ; i++ {
+		if generate {
+			port.MACAddress = p.macs.Generate()
+		}
+		err := tx.CreatePort(ctx, port)
+		if err == nil || !generate || core.TypeOf(err) != "MacAddressInUse" || i == macRetries {
+			return err
+		}
+	}
+}
+
+func (p *Plugin) networkSubnets(ctx context.Context, tx core.Tx, n *core.Network) ([]*core.Subnet, error) {
+	if len(n.Subnets) == 0 {
+		return nil, nil
+	}
+	out := make([]*core.Subnet, 0, len(n.Subnets))
+	for _, id := range n.Subnets {
+		s, err := tx.GetSubnet(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// GetPort returns one port.
+func (p *Plugin) GetPort(ctx context.Context, id string) (*core.Port, error) {
+	var port *core.Port
+	err := p.store.View(ctx, func(tx core.Tx) (err error) {
+		port, err = tx.GetPort(ctx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return port, p.extendPort(ctx, port)
+}
+
+// ListPorts lists ports; filtering, sorting and pagination happen in the
+// store.
+func (p *Plugin) ListPorts(ctx context.Context, opts *core.ListOptions) ([]*core.Port, error) {
+	if opts == nil {
+		opts = &core.ListOptions{}
+	}
+	var out []*core.Port
+	err := p.store.View(ctx, func(tx core.Tx) (err error) {
+		out, err = tx.ListPorts(ctx, opts)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(p.exts) > 0 {
+		for _, port := range out {
+			if err := p.extendPort(ctx, port); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+func (p *Plugin) extendPort(ctx context.Context, port *core.Port) error {
+	for _, e := range p.exts {
+		if err := e.Driver.ExtendPort(ctx, port); err != nil {
+			return extensionDriverError(e.Name, err)
+		}
+	}
+	return nil
+}
+
+// UpdatePort updates a port. Changing its host, VNIC type or profile resets
+// the binding and sets it DOWN; the port is then bound again. Update
+// postcommit failures are logged, not returned.
+func (p *Plugin) UpdatePort(ctx context.Context, id string, req *PortRequest) (*core.Port, error) {
+	var newMAC string
+	if req.MACAddress != nil && *req.MACAddress != "" {
+		mac, err := ipam.ParseMAC(*req.MACAddress)
+		if err != nil {
+			return nil, err
+		}
+		newMAC = mac
+	}
+	var profile map[string]any
+	if req.Profile != nil {
+		var err error
+		if profile, err = checkProfile(*req.Profile); err != nil {
+			return nil, err
+		}
+	}
+	var port, orig *core.Port
+	var net *core.Network
+	err := p.store.Update(ctx, func(tx core.Tx) error {
+		var err error
+		if orig, err = tx.GetPort(ctx, id); err != nil {
+			return err
+		}
+		if err := checkRevision(req.IfRevision, orig.RevisionNumber); err != nil {
+			return err
+		}
+		if net, err = tx.GetNetwork(ctx, orig.NetworkID); err != nil {
+			return err
+		}
+		port = orig.Clone()
+		if req.NetworkID != "" && req.NetworkID != orig.NetworkID {
+			return core.Typed(core.KindBadRequest, "HTTPBadRequest", "Cannot update read-only attribute network_id")
+		}
+		setIf(&port.Name, req.Name)
+		setIf(&port.Description, req.Description)
+		setIf(&port.AdminStateUp, req.AdminStateUp)
+		setIf(&port.DeviceID, req.DeviceID)
+		setIf(&port.DeviceOwner, req.DeviceOwner)
+		if req.Tags != nil {
+			port.Tags = req.Tags
+		}
+		if req.MACAddress != nil {
+			if err := p.changeMAC(port, orig, newMAC); err != nil {
+				return err
+			}
+		}
+		if req.FixedIPs != nil {
+			subnets, err := p.networkSubnets(ctx, tx, net)
+			if err != nil {
+				return err
+			}
+			alloc := &ipAllocator{tx: tx, port: port, subnets: subnets}
+			if port.FixedIPs, _, err = alloc.requested(ctx, *req.FixedIPs, orig.FixedIPs); err != nil {
+				return err
+			}
+		}
+		b := &port.Binding
+		setIf(&b.HostID, req.HostID)
+		setIf(&b.VNICType, req.VNICType)
+		if req.Profile != nil {
+			b.Profile = profile
+		}
+		if b.HostID != orig.Binding.HostID || b.VNICType != orig.Binding.VNICType || !maps.EqualFunc(b.Profile, orig.Binding.Profile, jsonEqual) {
+			b.VIFType, b.VIFDetails, b.Levels = core.VIFTypeUnbound, map[string]any{}, nil
+			port.Status = core.StatusDown
+		}
+		for _, e := range p.exts {
+			if err := e.Driver.ProcessUpdatePort(ctx, req.Extensions, port); err != nil {
+				return err
+			}
+		}
+		if err := p.savePort(ctx, tx, port, req.MACAddress != nil && newMAC == ""); err != nil {
+			return err
+		}
+		pc := newPortContext(p, port, orig, net, net.Segments)
+		return p.mechs.call("update_port_precommit", precommit, func(d core.MechanismDriver) error {
+			return d.UpdatePortPrecommit(ctx, pc)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	pc := newPortContext(p, port, orig, net, net.Segments)
+	_ = p.mechs.call("update_port_postcommit", updateOrDelete, func(d core.MechanismDriver) error {
+		return d.UpdatePortPostcommit(ctx, pc)
+	})
+	if shouldBind(port) {
+		if port, err = p.bind(ctx, port.ID); err != nil {
+			return nil, err
+		}
+	}
+	return port, p.extendPort(ctx, port)
+}
+
+// changeMAC applies Neutron's MAC update rules; an empty mac regenerates.
+func (p *Plugin) changeMAC(port, orig *core.Port, mac string) error {
+	if mac == orig.MACAddress {
+		return nil
+	}
+	if isNetworkOwned(orig.DeviceOwner) {
+		return core.UnsupportedPortDeviceOwner("mac address update", orig.ID, orig.DeviceOwner)
+	}
+	if !unplugged(orig.Binding.VIFType) {
+		return core.PortBound(orig.ID, orig.Binding.VIFType)
+	}
+	port.MACAddress = mac
+	return nil
+}
+
+// savePort writes port, regenerating its MAC on a clash when asked.
+func (p *Plugin) savePort(ctx context.Context, tx core.Tx, port *core.Port, regenerate bool) error {
+	for i := 0; ; i++ {
+		if regenerate {
+			port.MACAddress = p.macs.Generate()
+		}
+		err := tx.UpdatePort(ctx, port)
+		if err == nil || !regenerate || core.TypeOf(err) != "MacAddressInUse" || i == macRetries {
+			return err
+		}
+	}
+}
+
+func jsonEqual(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// DeletePort deletes a port and releases its addresses. Delete postcommit
+// failures are logged, not returned.
+func (p *Plugin) DeletePort(ctx context.Context, id string) error {
+	var port *core.Port
+	var net *core.Network
+	err := p.store.Update(ctx, func(tx core.Tx) error {
+		var err error
+		if port, err = tx.GetPort(ctx, id); err != nil {
+			return err
+		}
+		if net, err = tx.GetNetwork(ctx, port.NetworkID); err != nil {
+			return err
+		}
+		pc := newPortContext(p, port, nil, net, net.Segments)
+		if err := p.mechs.call("delete_port_precommit", precommit, func(d core.MechanismDriver) error {
+			return d.DeletePortPrecommit(ctx, pc)
+		}); err != nil {
+			return err
+		}
+		return tx.DeletePort(ctx, id)
+	})
+	if err != nil {
+		return err
+	}
+	pc := newPortContext(p, port, nil, net, net.Segments)
+	_ = p.mechs.call("delete_port_postcommit", updateOrDelete, func(d core.MechanismDriver) error {
+		return d.DeletePortPostcommit(ctx, pc)
+	})
+	return nil
+}
+
+// isNotFound reports a typed not-found error.
+func isNotFound(err error) bool { return errors.Is(err, core.ErrNotFound) }
