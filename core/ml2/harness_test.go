@@ -68,6 +68,14 @@ func newEnv(t testing.TB, engine string, opts ...option) *env {
 
 func newEnvOnStore(t testing.TB, store core.Store, opts ...option) *env {
 	t.Helper()
+	e, err := buildEnv(store, opts...)
+	require.NoError(t, err)
+	e.t = t
+	return e
+}
+
+// buildEnv wires the plugin of an env on store; e.t is left for the caller.
+func buildEnv(store core.Store, opts ...option) (*env, error) {
 	ctx := context.Background()
 	ec := &envConfig{
 		cfg:   ml2.Config{MechanismDrivers: []string{"first", "second"}},
@@ -77,11 +85,17 @@ func newEnvOnStore(t testing.TB, store core.Store, opts ...option) *env {
 		o(ec)
 	}
 	vlanRanges, err := vlan.ParseNetworkVLANRanges([]string{"physnet1:1:100", "physnet2:200:300", "physnet3:400:500"})
-	require.NoError(t, err)
+	if err != nil {
+		return nil, err
+	}
 	vnis, err := vxlan.ParseVNIRanges(ec.vniRanges)
-	require.NoError(t, err)
+	if err != nil {
+		return nil, err
+	}
 	greIDs, err := gre.ParseTunnelIDRanges([]string{"1:1000"})
-	require.NoError(t, err)
+	if err != nil {
+		return nil, err
+	}
 	reg := core.NewRegistry()
 	for _, d := range []core.TypeDriver{
 		flat.New(flat.Config{}),
@@ -91,19 +105,28 @@ func newEnvOnStore(t testing.TB, store core.Store, opts ...option) *env {
 		geneve.New(geneve.Config{}),
 		local.New(local.Config{}),
 	} {
-		require.NoError(t, reg.RegisterTypeDriver(d))
+		if err := reg.RegisterTypeDriver(d); err != nil {
+			return nil, err
+		}
 	}
-	e := &env{t: t, ctx: ctx, store: store, first: logger.New(nil), second: logger.New(nil)}
+	e := &env{ctx: ctx, store: store, first: logger.New(nil), second: logger.New(nil)}
 	// Like Neutron's test drivers, the loggers bind ports without fixed IPs.
 	e.first.Provides, e.second.Provides = core.ConnectivityL2, core.ConnectivityL2
-	require.NoError(t, reg.RegisterMechanismDriver("first", e.first))
-	require.NoError(t, reg.RegisterMechanismDriver("second", e.second))
-	for name, d := range ec.extra {
-		require.NoError(t, reg.RegisterMechanismDriver(name, d))
+	if err := reg.RegisterMechanismDriver("first", e.first); err != nil {
+		return nil, err
 	}
-	e.plugin, err = ml2.New(ctx, ec.cfg, reg, store)
-	require.NoError(t, err)
-	return e
+	if err := reg.RegisterMechanismDriver("second", e.second); err != nil {
+		return nil, err
+	}
+	for name, d := range ec.extra {
+		if err := reg.RegisterMechanismDriver(name, d); err != nil {
+			return nil, err
+		}
+	}
+	if e.plugin, err = ml2.New(ctx, ec.cfg, reg, store); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 func ptr[T any](v T) *T { return &v }
