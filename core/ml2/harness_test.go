@@ -35,6 +35,7 @@ type envConfig struct {
 	cfg       ml2.Config
 	vniRanges []string
 	extra     map[string]core.MechanismDriver
+	exts      map[string]core.ExtensionDriver
 }
 
 type option func(*envConfig)
@@ -46,6 +47,16 @@ func withTenantTypes(types ...string) option {
 func withVNIRanges(r ...string) option { return func(c *envConfig) { c.vniRanges = r } }
 
 func withConfig(f func(*ml2.Config)) option { return func(c *envConfig) { f(&c.cfg) } }
+
+func withExtension(name string, d core.ExtensionDriver) option {
+	return func(c *envConfig) {
+		if c.exts == nil {
+			c.exts = map[string]core.ExtensionDriver{}
+		}
+		c.exts[name] = d
+		c.cfg.ExtensionDrivers = append(c.cfg.ExtensionDrivers, name)
+	}
+}
 
 func withMech(name string, d core.MechanismDriver) option {
 	return func(c *envConfig) {
@@ -120,6 +131,11 @@ func buildEnv(store core.Store, opts ...option) (*env, error) {
 	}
 	for name, d := range ec.extra {
 		if err := reg.RegisterMechanismDriver(name, d); err != nil {
+			return nil, err
+		}
+	}
+	for name, d := range ec.exts {
+		if err := reg.RegisterExtensionDriver(name, d); err != nil {
 			return nil, err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -149,19 +150,21 @@ func (p *Plugin) insertPort(ctx context.Context, tx core.Tx, port *core.Port, ge
 	}
 }
 
+// networkSubnets returns the subnets of n in creation order, with one query.
 func (p *Plugin) networkSubnets(ctx context.Context, tx core.Tx, n *core.Network) ([]*core.Subnet, error) {
 	if len(n.Subnets) == 0 {
 		return nil, nil
 	}
-	out := make([]*core.Subnet, 0, len(n.Subnets))
-	for _, id := range n.Subnets {
-		s, err := tx.GetSubnet(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
+	subnets, err := tx.ListSubnets(ctx, &core.ListOptions{Filters: map[string][]string{"network_id": {n.ID}}})
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	order := make(map[string]int, len(n.Subnets))
+	for i, id := range n.Subnets {
+		order[id] = i
+	}
+	slices.SortFunc(subnets, func(a, b *core.Subnet) int { return order[a.ID] - order[b.ID] })
+	return subnets, nil
 }
 
 // GetPort returns one port.
@@ -374,3 +377,51 @@ func (p *Plugin) DeletePort(ctx context.Context, id string) error {
 
 // isNotFound reports a typed not-found error.
 func isNotFound(err error) bool { return errors.Is(err, core.ErrNotFound) }
+
+// UpdatePortStatus sets the status of the port whose id starts with
+// idPrefix (agents send the 11-character prefix of their device names). It
+// returns the port, or nil if no single port matches. host, when set, must
+// be the port's binding host. The update hooks run as for any update.
+func (p *Plugin) UpdatePortStatus(ctx context.Context, idPrefix, status, host string) (*core.Port, error) {
+	switch status {
+	case core.StatusActive, core.StatusDown, core.StatusBuild, core.StatusError:
+	default:
+		return nil, core.InvalidInput("invalid port status %q", status)
+	}
+	var port, orig *core.Port
+	var net *core.Network
+	err := p.store.Update(ctx, func(tx core.Tx) error {
+		port, orig = nil, nil
+		matches, err := tx.ListPorts(ctx, &core.ListOptions{Filters: map[string][]string{"id_prefix": {idPrefix}}, Limit: 2})
+		if err != nil || len(matches) != 1 {
+			return err
+		}
+		orig = matches[0]
+		if (host != "" && orig.Binding.HostID != host) || orig.Status == status {
+			return nil
+		}
+		if net, err = tx.GetNetwork(ctx, orig.NetworkID); err != nil {
+			return err
+		}
+		port = orig.Clone()
+		port.Status = status
+		if err := tx.UpdatePort(ctx, port); err != nil {
+			return err
+		}
+		pc := newPortContext(p, port, orig, net, net.Segments)
+		return p.mechs.call("update_port_precommit", precommit, func(d core.MechanismDriver) error {
+			return d.UpdatePortPrecommit(ctx, pc)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if port == nil {
+		return orig, nil
+	}
+	pc := newPortContext(p, port, orig, net, net.Segments)
+	_ = p.mechs.call("update_port_postcommit", updateOrDelete, func(d core.MechanismDriver) error {
+		return d.UpdatePortPostcommit(ctx, pc)
+	})
+	return port, nil
+}
