@@ -3,25 +3,26 @@ package core
 import "context"
 
 // ExtensionDriver adds attributes to networks, subnets and ports. Process*
-// run inside the transaction with the request's attributes and write the
-// resulting values into result.Extra, which the store persists; Extend*
-// run whenever a resource is read. Embed ExtensionDriverBase to implement
+// run inside the transaction tx with the request's attributes and write the
+// resulting values into result.Extra, which the store persists; they may
+// read other resources through tx (a port's network, say). Extend* run
+// whenever a resource is read. Embed ExtensionDriverBase to implement
 // only what you need.
 type ExtensionDriver interface {
 	Initialize(ctx context.Context) error
 	// ExtensionAliases lists the API extension aliases the driver provides.
 	ExtensionAliases() []string
 
-	ProcessCreateNetwork(ctx context.Context, req map[string]any, result *Network) error
-	ProcessUpdateNetwork(ctx context.Context, req map[string]any, result *Network) error
+	ProcessCreateNetwork(ctx context.Context, tx Tx, req map[string]any, result *Network) error
+	ProcessUpdateNetwork(ctx context.Context, tx Tx, req map[string]any, result *Network) error
 	ExtendNetwork(ctx context.Context, result *Network) error
 
-	ProcessCreateSubnet(ctx context.Context, req map[string]any, result *Subnet) error
-	ProcessUpdateSubnet(ctx context.Context, req map[string]any, result *Subnet) error
+	ProcessCreateSubnet(ctx context.Context, tx Tx, req map[string]any, result *Subnet) error
+	ProcessUpdateSubnet(ctx context.Context, tx Tx, req map[string]any, result *Subnet) error
 	ExtendSubnet(ctx context.Context, result *Subnet) error
 
-	ProcessCreatePort(ctx context.Context, req map[string]any, result *Port) error
-	ProcessUpdatePort(ctx context.Context, req map[string]any, result *Port) error
+	ProcessCreatePort(ctx context.Context, tx Tx, req map[string]any, result *Port) error
+	ProcessUpdatePort(ctx context.Context, tx Tx, req map[string]any, result *Port) error
 	ExtendPort(ctx context.Context, result *Port) error
 }
 
@@ -38,12 +39,12 @@ func (ExtensionDriverBase) Initialize(context.Context) error { return nil }
 func (ExtensionDriverBase) ExtensionAliases() []string { return nil }
 
 // ProcessCreateNetwork does nothing.
-func (ExtensionDriverBase) ProcessCreateNetwork(context.Context, map[string]any, *Network) error {
+func (ExtensionDriverBase) ProcessCreateNetwork(context.Context, Tx, map[string]any, *Network) error {
 	return nil
 }
 
 // ProcessUpdateNetwork does nothing.
-func (ExtensionDriverBase) ProcessUpdateNetwork(context.Context, map[string]any, *Network) error {
+func (ExtensionDriverBase) ProcessUpdateNetwork(context.Context, Tx, map[string]any, *Network) error {
 	return nil
 }
 
@@ -51,12 +52,12 @@ func (ExtensionDriverBase) ProcessUpdateNetwork(context.Context, map[string]any,
 func (ExtensionDriverBase) ExtendNetwork(context.Context, *Network) error { return nil }
 
 // ProcessCreateSubnet does nothing.
-func (ExtensionDriverBase) ProcessCreateSubnet(context.Context, map[string]any, *Subnet) error {
+func (ExtensionDriverBase) ProcessCreateSubnet(context.Context, Tx, map[string]any, *Subnet) error {
 	return nil
 }
 
 // ProcessUpdateSubnet does nothing.
-func (ExtensionDriverBase) ProcessUpdateSubnet(context.Context, map[string]any, *Subnet) error {
+func (ExtensionDriverBase) ProcessUpdateSubnet(context.Context, Tx, map[string]any, *Subnet) error {
 	return nil
 }
 
@@ -64,12 +65,12 @@ func (ExtensionDriverBase) ProcessUpdateSubnet(context.Context, map[string]any, 
 func (ExtensionDriverBase) ExtendSubnet(context.Context, *Subnet) error { return nil }
 
 // ProcessCreatePort does nothing.
-func (ExtensionDriverBase) ProcessCreatePort(context.Context, map[string]any, *Port) error {
+func (ExtensionDriverBase) ProcessCreatePort(context.Context, Tx, map[string]any, *Port) error {
 	return nil
 }
 
 // ProcessUpdatePort does nothing.
-func (ExtensionDriverBase) ProcessUpdatePort(context.Context, map[string]any, *Port) error {
+func (ExtensionDriverBase) ProcessUpdatePort(context.Context, Tx, map[string]any, *Port) error {
 	return nil
 }
 

@@ -48,7 +48,7 @@ func (p *Plugin) CreateNetwork(ctx context.Context, req *NetworkRequest) (*core.
 			segs[i].MTU = n.MTU
 		}
 		for _, e := range p.exts {
-			if err := e.Driver.ProcessCreateNetwork(ctx, req.Extensions, n); err != nil {
+			if err := e.Driver.ProcessCreateNetwork(ctx, tx, req.Extensions, n); err != nil {
 				return err
 			}
 		}
@@ -181,7 +181,7 @@ func (p *Plugin) UpdateNetwork(ctx context.Context, id string, req *NetworkReque
 			}
 		}
 		for _, e := range p.exts {
-			if err := e.Driver.ProcessUpdateNetwork(ctx, req.Extensions, n); err != nil {
+			if err := e.Driver.ProcessUpdateNetwork(ctx, tx, req.Extensions, n); err != nil {
 				return err
 			}
 		}

@@ -34,7 +34,7 @@ func (p *Plugin) CreatePort(ctx context.Context, req *PortRequest) (*core.Port, 
 			return err
 		}
 		for _, e := range p.exts {
-			if err := e.Driver.ProcessCreatePort(ctx, req.Extensions, port); err != nil {
+			if err := e.Driver.ProcessCreatePort(ctx, tx, req.Extensions, port); err != nil {
 				return err
 			}
 		}
@@ -283,7 +283,7 @@ func (p *Plugin) UpdatePort(ctx context.Context, id string, req *PortRequest) (*
 			port.Status = core.StatusDown
 		}
 		for _, e := range p.exts {
-			if err := e.Driver.ProcessUpdatePort(ctx, req.Extensions, port); err != nil {
+			if err := e.Driver.ProcessUpdatePort(ctx, tx, req.Extensions, port); err != nil {
 				return err
 			}
 		}

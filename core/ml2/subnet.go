@@ -37,7 +37,7 @@ func (p *Plugin) CreateSubnet(ctx context.Context, req *SubnetRequest) (*core.Su
 			return err
 		}
 		for _, e := range p.exts {
-			if err := e.Driver.ProcessCreateSubnet(ctx, req.Extensions, s); err != nil {
+			if err := e.Driver.ProcessCreateSubnet(ctx, tx, req.Extensions, s); err != nil {
 				return err
 			}
 		}
@@ -196,7 +196,7 @@ func (p *Plugin) UpdateSubnet(ctx context.Context, id string, req *SubnetRequest
 			}
 		}
 		for _, e := range p.exts {
-			if err := e.Driver.ProcessUpdateSubnet(ctx, req.Extensions, s); err != nil {
+			if err := e.Driver.ProcessUpdateSubnet(ctx, tx, req.Extensions, s); err != nil {
 				return err
 			}
 		}
