@@ -235,3 +235,36 @@ func TestAgentBinding(t *testing.T) {
 		assert.Equal(t, ml2.AgentAlive, state)
 	})
 }
+
+// TestRevivedAgentRebinds covers C.2 53: when an agent reports after being
+// silent longer than AgentDownTime, its host's binding_failed ports are
+// bound again.
+func TestRevivedAgentRebinds(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine, withMech("fake", fakeagent.New(fakeagent.Config{})),
+			withConfig(func(c *ml2.Config) { c.AgentDownTime = time.Nanosecond }))
+		n := e.network(nil)
+		e.subnet(n.ID, "10.0.0.0/24")
+		p := e.port(n.ID, onHost("compute-1"))
+		require.Equal(t, core.VIFTypeBindingFailed, p.Binding.VIFType)
+		other := e.port(n.ID, onHost("compute-2"))
+
+		agent := func(host string) *core.Agent {
+			return &core.Agent{AgentType: fakeagent.AgentType, Host: host, AdminStateUp: true}
+		}
+		state, err := e.plugin.ReportAgentState(e.ctx, agent("compute-1"))
+		require.NoError(t, err)
+		require.Equal(t, ml2.AgentNew, state)
+		time.Sleep(time.Millisecond)
+		state, err = e.plugin.ReportAgentState(e.ctx, agent("compute-1"))
+		require.NoError(t, err)
+		require.Equal(t, ml2.AgentRevived, state)
+
+		got, err := e.plugin.GetPort(e.ctx, p.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "ovs", got.Binding.VIFType)
+		got, err = e.plugin.GetPort(e.ctx, other.ID)
+		require.NoError(t, err)
+		assert.Equal(t, core.VIFTypeBindingFailed, got.Binding.VIFType, "other hosts are left alone")
+	})
+}
