@@ -230,3 +230,12 @@ func ips(p *core.Port) []string {
 	}
 	return out
 }
+
+// requireEmpty checks that no network, subnet or port is left.
+func (e *env) requireEmpty() {
+	e.t.Helper()
+	s := e.snapshot()
+	require.Empty(e.t, s.Networks)
+	require.Empty(e.t, s.Subnets)
+	require.Empty(e.t, s.Ports)
+}

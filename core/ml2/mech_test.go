@@ -80,7 +80,7 @@ func TestMechanismDriverFailures(t *testing.T) {
 			require.NoError(t, e.plugin.DeleteNetwork(e.ctx, n.ID))
 			assert.Len(t, e.second.CallsTo("DeleteSubnetPostcommit"), 1)
 			assert.Len(t, e.second.CallsTo("DeleteNetworkPostcommit"), 1)
-			assert.Equal(t, snapshot{}, e.snapshot())
+			e.requireEmpty()
 		})
 		t.Run("C38_create_port_postcommit_deletes", func(t *testing.T) {
 			e := newEnv(t, engine)

@@ -242,7 +242,7 @@ func TestDeleteNetwork(t *testing.T) {
 			require.NoError(t, e.plugin.DeleteNetwork(e.ctx, n.ID))
 			_, err := e.plugin.GetSubnet(e.ctx, s.ID)
 			assert.Equal(t, "SubnetNotFound", core.TypeOf(err))
-			assert.Equal(t, snapshot{}, e.snapshot())
+			e.requireEmpty()
 		})
 		t.Run("releases_segments", func(t *testing.T) {
 			e := newEnv(t, engine)
