@@ -107,7 +107,8 @@ type ListOptions struct {
 	// keys are ANDed. Values are strings converted by the attribute's type;
 	// one that does not convert, or an unknown attribute, is InvalidInput.
 	// Ports accept "fixed_ips" values of the form "ip_address=<ip>",
-	// "subnet_id=<id>" and "ip_address_substr=<s>".
+	// "subnet_id=<id>" and "ip_address_substr=<s>", and "id_prefix" values
+	// matching the start of the id.
 	Filters map[string][]string
 	// Sorts orders the result; "id" ascending is appended as a tiebreaker.
 	Sorts []SortKey

@@ -342,3 +342,32 @@ func TestSubnets(t *testing.T) {
 		})
 	})
 }
+
+// TestUpdatePortStatus: agents report status by an 11-character id
+// prefix; the binding host, when given, must match; bad status is refused.
+func TestUpdatePortStatus(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.first.BindFunc = bindOnHost("h1", "ovs", "")
+		n := e.network(nil)
+		p := e.port(n.ID, onHost("h1"))
+		u, err := e.plugin.UpdatePortStatus(e.ctx, p.ID[:11], core.StatusActive, "h1")
+		require.NoError(t, err)
+		assert.Equal(t, core.StatusActive, u.Status)
+		assert.Greater(t, u.RevisionNumber, p.RevisionNumber)
+
+		u, err = e.plugin.UpdatePortStatus(e.ctx, p.ID[:11], core.StatusDown, "other-host")
+		require.NoError(t, err)
+		assert.Equal(t, core.StatusActive, u.Status, "another host's report changes nothing")
+
+		u, err = e.plugin.UpdatePortStatus(e.ctx, "no-such-port", core.StatusDown, "")
+		require.NoError(t, err)
+		assert.Nil(t, u)
+
+		before := e.snapshot()
+		_, err = e.plugin.UpdatePortStatus(e.ctx, p.ID, "SLEEPING", "")
+		e.requireFailsCleanly("InvalidInput", before, err)
+		calls := e.second.CallsTo("UpdatePortPostcommit")
+		assert.Equal(t, core.StatusActive, calls[len(calls)-1].Port.Status)
+	})
+}

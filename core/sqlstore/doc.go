@@ -1,0 +1,76 @@
+// Package sqlstore is ml2go's SQL implementation of core.Store, over
+// jmoiron/sqlx, with two engines: SQLite (modernc.org/sqlite, pure Go) for
+// a single box or an embedding program, and PostgreSQL (lib/pq) for real
+// deployments where several servers share one database.
+//
+// Open takes a URL-like DSN:
+//
+//	sqlite://:memory:          a private in-memory database (one connection)
+//	sqlite:///var/lib/x.db     an absolute path
+//	sqlite://x.db              a path relative to the working directory
+//	postgres://... postgresql://...   handed to lib/pq unchanged
+//
+// Open applies the embedded schema migrations that the database has not
+// seen yet (recorded in schema_migrations), so reopening is cheap.
+//
+// # Transactions and retries
+//
+// Store.Update runs its function in a read-write transaction and runs it
+// again, a bounded number of times with jittered exponential back-off, when
+// it fails with an error wrapping core.ErrRetry or with a transient engine
+// error: a PostgreSQL serialization failure, deadlock, or unique or foreign
+// key violation (the store checks every conflict it expects, so a
+// violation can only come from a concurrent transaction, and the next
+// attempt returns the proper typed error), or a busy or locked SQLite
+// database. Other errors, typed core errors in particular, are returned as
+// they are.
+//
+// On SQLite, write transactions take the database's write lock when they
+// begin (BEGIN IMMEDIATE) and writers of one Store queue in Go before that,
+// so they never deadlock on a lock upgrade; readers use WAL snapshots. On
+// PostgreSQL, writers run at READ COMMITTED: updates compare and swap the
+// revision number, allocations insert with ON CONFLICT DO NOTHING, and no
+// statement is allowed to fail inside a transaction, so a conflict never
+// aborts it. Readers (View) get a REPEATABLE READ snapshot.
+//
+// A transaction's connection is held for the duration of fn: on an
+// in-memory SQLite database, which has a single connection, calling
+// Update or View from inside fn deadlocks.
+//
+// # Representation
+//
+// Times are stored as UTC Unix seconds (Neutron shows whole seconds), maps
+// as JSON text (so numbers come back as float64), addresses and prefixes
+// as their canonical text, MAC addresses lower-case. Empty list attributes
+// come back nil; listings are never nil. Tags live in one table for every
+// resource type and are returned sorted. IP allocations also carry a
+// fixed-width key, the 16-byte form of the address in hex, so ranges of a
+// subnet are index range scans in numeric order.
+//
+// Deleting a subnet that still has IP allocations is SubnetInUse, and
+// deleting a network that still has ports (NetworkInUse) or subnets (a
+// NetworkInUse conflict too) is refused: the orchestrator removes them
+// first. Deleting a port removes its allocations, binding levels and tags;
+// deleting a network removes its segments; deleting a segment that a subnet
+// uses is SegmentInUse.
+//
+// # Performance
+//
+// Listings are one query for the resources and one set-based query per
+// kind of detail (fixed IPs, binding levels, tags, segments, subnet ids),
+// whatever their size. The pure-Go SQLite driver costs per cell read, so
+// on SQLite every table keeps its row as a JSON array in a generated
+// column, row_json, and a row is read as one cell; PostgreSQL rows are
+// plain columns. A process using SQLite keeps a few megabytes of the
+// driver's heap mapped (see reserveHeap) so that small transactions do not
+// map and unmap memory each time.
+//
+// # Segment allocation
+//
+// Only allocated segmentation ids have a row, whatever the configured
+// ranges, so opening the store or changing ranges costs nothing and
+// allocation costs the same in 1:1000 as in 1:16777215: AllocateSegment
+// tries a uniformly random id of the ranges, and when it is taken finds the
+// next free id with one indexed gap query, wrapping around its range and
+// then trying the other ranges.
+package sqlstore

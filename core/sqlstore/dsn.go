@@ -1,0 +1,73 @@
+package sqlstore
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// engine names the database behind a Store.
+type engine int
+
+const (
+	engineSQLite engine = iota
+	enginePostgres
+)
+
+func (e engine) String() string {
+	if e == enginePostgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// target is a parsed DSN: which engine, and what to hand its driver.
+type target struct {
+	engine   engine
+	driver   string // database/sql driver name
+	source   string // driver DSN
+	memory   bool   // private in-memory SQLite database
+	redacted string // for logs
+}
+
+// parseDSN interprets the DSN forms documented on Open.
+func parseDSN(dsn string, busyTimeout time.Duration) (target, error) {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return target{}, fmt.Errorf("sqlstore: DSN %q has no scheme (sqlite:// or postgres://)", dsn)
+	}
+	switch strings.ToLower(scheme) {
+	case "postgres", "postgresql":
+		t := target{engine: enginePostgres, driver: "postgres", source: dsn, redacted: dsn}
+		if u, err := url.Parse(dsn); err == nil {
+			t.redacted = u.Redacted()
+		}
+		return t, nil
+	case "sqlite", "sqlite3":
+		if rest == "" {
+			return target{}, fmt.Errorf("sqlstore: DSN %q names no database", dsn)
+		}
+		if strings.ContainsAny(rest, "?#") {
+			return target{}, fmt.Errorf("sqlstore: SQLite DSN %q: paths with '?' or '#' and query parameters are not supported", dsn)
+		}
+		t := target{engine: engineSQLite, driver: "sqlite", redacted: dsn}
+		params := url.Values{}
+		params.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+		params.Add("_pragma", "foreign_keys(1)")
+		params.Add("_pragma", "temp_store(memory)")
+		params.Add("_pragma", "cache_size(-32000)")
+		params.Set("_txlock", "immediate")
+		if rest == ":memory:" {
+			t.memory = true
+		} else {
+			// WAL is a property of the file, set once by Open; NORMAL
+			// is safe with WAL (a power loss may lose the last commits,
+			// never corrupt) and much faster than FULL.
+			params.Add("_pragma", "synchronous(normal)")
+		}
+		t.source = rest + "?" + params.Encode()
+		return t, nil
+	}
+	return target{}, fmt.Errorf("sqlstore: DSN scheme %q is not sqlite, postgres or postgresql", scheme)
+}

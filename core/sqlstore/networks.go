@@ -1,0 +1,299 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/ml2go/ml2go/core"
+)
+
+// networkRow is the shape of a network row, read by networkFromRow in
+// this order.
+var networkRow = newShape("n",
+	"id", "project_id", "name", "description", "created_at", "updated_at", "revision_number",
+	"admin_state_up", "status", "shared", "external", "mtu", "vlan_transparent", "extra")
+
+// networkFromRow decodes one network row.
+func networkFromRow(r rowReader, maps mapCache) *core.Network {
+	return &core.Network{
+		Standard: core.Standard{
+			ID: r.str(), ProjectID: r.str(), Name: r.str(), Description: r.str(),
+			CreatedAt: fromUnix(r.int()), UpdatedAt: fromUnix(r.int()), RevisionNumber: r.int(),
+		},
+		AdminStateUp: r.bool(), Status: r.str(), Shared: r.bool(), External: r.bool(), MTU: int(r.int()),
+		VLANTransparent: r.bool(), Extra: r.jsonMap(maps),
+	}
+}
+
+// CreateNetwork inserts n (not its segments) with its tags, setting
+// CreatedAt, UpdatedAt and RevisionNumber (0). An empty ID is generated.
+func (t *tx) CreateNetwork(ctx context.Context, n *core.Network) error {
+	if n.ID == "" {
+		n.ID = uuid.NewString()
+	}
+	extra, err := encodeMap(n.Extra)
+	if err != nil {
+		return err
+	}
+	now := t.s.now()
+	added, err := t.execCount(ctx, `INSERT INTO networks (id, project_id, name, description, created_at, updated_at,
+		revision_number, admin_state_up, status, shared, external, mtu, vlan_transparent, extra)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		n.ID, n.ProjectID, n.Name, n.Description, now.Unix(), now.Unix(),
+		n.AdminStateUp, n.Status, n.Shared, n.External, n.MTU, n.VLANTransparent, extra)
+	if err != nil {
+		return wrap("create network", err)
+	}
+	if added == 0 {
+		return core.DuplicateEntry("network", "id")
+	}
+	if err := t.setTags(ctx, tagNetworks, n.ID, n.Tags, false); err != nil {
+		return err
+	}
+	n.CreatedAt, n.UpdatedAt, n.RevisionNumber = now, now, 0
+	return nil
+}
+
+// GetNetwork returns a network with its static segments, subnet ids and
+// tags.
+func (t *tx) GetNetwork(ctx context.Context, id string) (*core.Network, error) {
+	var n *core.Network
+	err := t.eachRow(ctx, `SELECT `+t.s.rowExpr(networkRow)+` FROM networks n WHERE n.id = ?`, []any{id},
+		func(r rowReader) error {
+			n = networkFromRow(r, mapCache{})
+			return nil
+		})
+	if err != nil {
+		return nil, wrap("get network", err)
+	}
+	if n == nil {
+		return nil, core.NetworkNotFound(id)
+	}
+	nets := []*core.Network{n}
+	if err := t.loadNetworkDetails(ctx, nets, oneID(id)); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// UpdateNetwork writes n's attributes and tags if its revision is still
+// n.RevisionNumber, then increments n.RevisionNumber and sets UpdatedAt.
+func (t *tx) UpdateNetwork(ctx context.Context, n *core.Network) error {
+	extra, err := encodeMap(n.Extra)
+	if err != nil {
+		return err
+	}
+	now := t.s.now()
+	changed, err := t.execCount(ctx, `UPDATE networks SET name = ?, description = ?, admin_state_up = ?, status = ?,
+		shared = ?, external = ?, mtu = ?, vlan_transparent = ?, extra = ?, updated_at = ?,
+		revision_number = revision_number + 1
+		WHERE id = ? AND revision_number = ?`,
+		n.Name, n.Description, n.AdminStateUp, n.Status, n.Shared, n.External, n.MTU, n.VLANTransparent, extra,
+		now.Unix(), n.ID, n.RevisionNumber)
+	if err != nil {
+		return wrap("update network", err)
+	}
+	if changed == 0 {
+		return t.casFailure(ctx, "networks", "network", n.ID, n.RevisionNumber, core.NetworkNotFound)
+	}
+	if err := t.setTags(ctx, tagNetworks, n.ID, n.Tags, true); err != nil {
+		return err
+	}
+	n.RevisionNumber++
+	n.UpdatedAt = now
+	return nil
+}
+
+// casFailure explains an update that changed no row: the row is missing
+// (notFound) or its revision moved on (a retriable conflict).
+func (t *tx) casFailure(ctx context.Context, table, resource, id string, expected int64, notFound func(string) error) error {
+	var current sqlInt
+	err := t.queryRow(ctx, `SELECT revision_number FROM `+table+` WHERE id = ?`, id).Scan(&current)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(id)
+	}
+	if err != nil {
+		return wrap("update "+resource, err)
+	}
+	return staleRevision(resource, id, expected, int64(current))
+}
+
+// DeleteNetwork deletes a network, its segments and tags. A network that
+// still has ports is NetworkInUse, one that still has subnets a
+// NetworkInUse conflict too: the orchestrator deletes them first.
+func (t *tx) DeleteNetwork(ctx context.Context, id string) error {
+	ports, err := t.strings(ctx, `SELECT id FROM ports WHERE network_id = ? ORDER BY id`, id)
+	if err != nil {
+		return wrap("delete network", err)
+	}
+	if len(ports) > 0 {
+		return core.NetworkInUse(id, ports)
+	}
+	subnets, err := t.strings(ctx, `SELECT id FROM subnets WHERE network_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return wrap("delete network", err)
+	}
+	if len(subnets) > 0 {
+		return core.Typed(core.KindConflict, "NetworkInUse",
+			"Unable to complete operation on network %s. There are one or more subnets still on the network: %v.", id, subnets)
+	}
+	if _, err := t.exec(ctx, `DELETE FROM segments WHERE network_id = ?`, id); err != nil {
+		return wrap("delete network segments", err)
+	}
+	if err := t.deleteTags(ctx, tagNetworks, id); err != nil {
+		return err
+	}
+	deleted, err := t.execCount(ctx, `DELETE FROM networks WHERE id = ?`, id)
+	if err != nil {
+		return wrap("delete network", err)
+	}
+	if deleted == 0 {
+		return core.NetworkNotFound(id)
+	}
+	return nil
+}
+
+// ListNetworks lists networks with their static segments, subnet ids and
+// tags; filtering, sorting and pagination happen in SQL.
+func (t *tx) ListNetworks(ctx context.Context, opts *core.ListOptions) ([]*core.Network, error) {
+	q, err := t.buildList(ctx, &networkSpec, t.s.rowExpr(networkRow), opts)
+	if err != nil {
+		return nil, err
+	}
+	out := []*core.Network{}
+	maps := mapCache{}
+	err = t.eachRow(ctx, q.sql, q.args, func(r rowReader) error {
+		out = append(out, networkFromRow(r, maps))
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("list networks", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	if q.reverse {
+		slices.Reverse(out)
+	}
+	set := idSet{all: q.whole}
+	if !set.all {
+		set.ids = make([]string, len(out))
+		for i, n := range out {
+			set.ids[i] = n.ID
+		}
+	}
+	if err := t.loadNetworkDetails(ctx, out, set); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// loadNetworkDetails fills the static segments, subnet ids and tags of
+// nets, which set selects.
+func (t *tx) loadNetworkDetails(ctx context.Context, nets []*core.Network, set idSet) error {
+	pos := make(map[string]int, len(nets))
+	for i, n := range nets {
+		pos[n.ID] = i
+	}
+	all, err := t.segments(ctx, "g.network_id", set, false)
+	if err != nil {
+		return err
+	}
+	segs := newGrouped[core.Segment](pos)
+	for _, s := range all {
+		segs.add(s.NetworkID, s)
+	}
+	segs.spread(len(nets), func(i int, v []core.Segment) { nets[i].Segments = v })
+
+	cond, args, err := t.inSet("network_id", set)
+	if err != nil {
+		return err
+	}
+	rows, err := t.query(ctx, `SELECT network_id, id FROM subnets WHERE `+cond+` ORDER BY seq`, args...)
+	if err != nil {
+		return wrap("load network subnets", err)
+	}
+	defer rows.Close()
+	subnets := newGrouped[string](pos)
+	var netID, id string
+	for rows.Next() {
+		if err := rows.Scan(&netID, &id); err != nil {
+			return wrap("load network subnets", err)
+		}
+		subnets.add(netID, id)
+	}
+	if err := rows.Err(); err != nil {
+		return wrap("load network subnets", err)
+	}
+	rows.Close()
+	subnets.spread(len(nets), func(i int, v []string) { nets[i].Subnets = v })
+
+	tags, err := t.loadTags(ctx, tagNetworks, set, pos)
+	if err != nil {
+		return err
+	}
+	tags.spread(len(nets), func(i int, v []string) { nets[i].Tags = v })
+	return nil
+}
+
+// networkSpec lists networks.
+var networkSpec = listSpec{
+	from:    "networks n",
+	alias:   "n",
+	tagType: tagNetworks,
+	attrs: map[string]attr{
+		"id":               {col: "n.id", filter: true, sort: true},
+		"name":             {col: "n.name", filter: true, sort: true},
+		"description":      {col: "n.description", filter: true, sort: true},
+		"project_id":       {col: "n.project_id", filter: true, sort: true},
+		"tenant_id":        {col: "n.project_id", filter: true, sort: true},
+		"admin_state_up":   {col: "n.admin_state_up", kind: kindBool, filter: true, sort: true},
+		"status":           {col: "n.status", filter: true, sort: true},
+		"shared":           {col: "n.shared", kind: kindBool, filter: true, sort: true},
+		"router:external":  {col: "n.external", kind: kindBool, filter: true, sort: true},
+		"mtu":              {col: "n.mtu", kind: kindInt, filter: true, sort: true},
+		"vlan_transparent": {col: "n.vlan_transparent", kind: kindBool, filter: true, sort: true},
+		"revision_number":  {col: "n.revision_number", kind: kindInt, filter: true, sort: true},
+		"created_at":       {col: "n.created_at", kind: kindInt, sort: true},
+		"updated_at":       {col: "n.updated_at", kind: kindInt, sort: true},
+	},
+	groups: []filterGroup{{
+		keys:  []string{"provider:network_type", "provider:physical_network", "provider:segmentation_id"},
+		build: providerFilter,
+	}},
+	scope:    "(n.project_id = ? OR n.shared OR n.external)",
+	notFound: core.NetworkNotFound,
+}
+
+// providerFilter matches networks with a static segment that satisfies
+// every given provider attribute.
+func providerFilter(w *where, values map[string][]string) error {
+	var sub where
+	sub.add("g.network_id = n.id")
+	sub.add("NOT g.is_dynamic")
+	for _, f := range []struct {
+		key, col string
+		kind     valueKind
+	}{
+		{"provider:network_type", "g.network_type", kindString},
+		{"provider:physical_network", "g.physical_network", kindString},
+		{"provider:segmentation_id", "g.segmentation_id", kindInt},
+	} {
+		vals, ok := values[f.key]
+		if !ok {
+			continue
+		}
+		converted, err := convertValues(f.key, f.kind, vals)
+		if err != nil {
+			return err
+		}
+		sub.in(f.col, converted)
+	}
+	w.add("EXISTS (SELECT 1 FROM segments g WHERE "+strings.Join(sub.conds, " AND ")+")", sub.args...)
+	return nil
+}

@@ -1,0 +1,451 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/ml2go/ml2go/core"
+)
+
+// portRow is the shape of a port row, read by portFromRow in this order.
+var portRow = newShape("p",
+	"id", "project_id", "name", "description", "created_at", "updated_at", "revision_number", "network_id",
+	"admin_state_up", "mac_address", "device_id", "device_owner", "status", "host_id", "vnic_type",
+	"vif_type", "profile", "vif_details", "extra")
+
+// portFromRow decodes one port row into p.
+func portFromRow(r rowReader, maps mapCache, p *core.Port) {
+	*p = core.Port{
+		Standard: core.Standard{
+			ID: r.str(), ProjectID: r.str(), Name: r.str(), Description: r.str(),
+			CreatedAt: fromUnix(r.int()), UpdatedAt: fromUnix(r.int()), RevisionNumber: r.int(),
+		},
+		NetworkID: r.str(), AdminStateUp: r.bool(), MACAddress: r.str(),
+		DeviceID: r.str(), DeviceOwner: r.str(), Status: r.str(),
+		Binding: core.PortBinding{
+			HostID: r.str(), VNICType: r.str(), VIFType: r.str(),
+			Profile: r.jsonMap(maps), VIFDetails: r.jsonMap(maps),
+		},
+		Extra: r.jsonMap(maps),
+	}
+}
+
+// portMaps are the stored forms of a port's maps.
+type portMaps struct{ profile, vifDetails, extra string }
+
+func encodePortMaps(p *core.Port) (m portMaps, err error) {
+	if m.profile, err = encodeMap(p.Binding.Profile); err != nil {
+		return m, err
+	}
+	if m.vifDetails, err = encodeMap(p.Binding.VIFDetails); err != nil {
+		return m, err
+	}
+	m.extra, err = encodeMap(p.Extra)
+	return m, err
+}
+
+// CreatePort inserts p with its binding, binding levels and tags (not its
+// fixed IPs: see AllocateIP), setting CreatedAt, UpdatedAt and
+// RevisionNumber (0); the MAC address is stored lower-case. A MAC already
+// on the network is MacAddressInUse, an unknown network NetworkNotFound;
+// neither aborts the transaction.
+func (t *tx) CreatePort(ctx context.Context, p *core.Port) error {
+	if p.ID == "" {
+		p.ID = uuid.NewString()
+	}
+	p.MACAddress = normalizeMAC(p.MACAddress)
+	if err := checkLevels(p); err != nil {
+		return err
+	}
+	m, err := encodePortMaps(p)
+	if err != nil {
+		return err
+	}
+	now := t.s.now()
+	b := &p.Binding
+	added, err := t.execCount(ctx, `INSERT INTO ports (id, project_id, name, description, created_at, updated_at,
+		revision_number, network_id, admin_state_up, mac_address, device_id, device_owner, status,
+		host_id, vnic_type, profile, vif_type, vif_details, extra)
+		SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM networks WHERE id = ?)
+		ON CONFLICT DO NOTHING`,
+		p.ID, p.ProjectID, p.Name, p.Description, now.Unix(), now.Unix(),
+		p.NetworkID, p.AdminStateUp, p.MACAddress, p.DeviceID, p.DeviceOwner, p.Status,
+		b.HostID, b.VNICType, m.profile, b.VIFType, m.vifDetails, m.extra,
+		p.NetworkID)
+	if err != nil {
+		return wrap("create port", err)
+	}
+	if added == 0 {
+		return t.portInsertConflict(ctx, p)
+	}
+	if err := t.insertLevels(ctx, p.ID, b.Levels); err != nil {
+		return err
+	}
+	if err := t.setTags(ctx, tagPorts, p.ID, p.Tags, false); err != nil {
+		return err
+	}
+	p.CreatedAt, p.UpdatedAt, p.RevisionNumber = now, now, 0
+	return nil
+}
+
+// portInsertConflict explains a port insert that added no row.
+func (t *tx) portInsertConflict(ctx context.Context, p *core.Port) error {
+	if ok, err := t.exists(ctx, `SELECT 1 FROM networks WHERE id = ?`, p.NetworkID); err != nil {
+		return wrap("create port", err)
+	} else if !ok {
+		return core.NetworkNotFound(p.NetworkID)
+	}
+	if ok, err := t.exists(ctx, `SELECT 1 FROM ports WHERE id = ?`, p.ID); err != nil {
+		return wrap("create port", err)
+	} else if ok {
+		return core.DuplicateEntry("port", "id")
+	}
+	return core.MacAddressInUse(p.NetworkID, p.MACAddress)
+}
+
+// checkLevels refuses binding levels that would break the table's key,
+// before anything is written.
+func checkLevels(p *core.Port) error {
+	for i, l := range p.Binding.Levels {
+		for _, m := range p.Binding.Levels[:i] {
+			if m.Level == l.Level {
+				return core.InvalidInput("binding level %d of port %s appears twice", l.Level, p.ID)
+			}
+		}
+	}
+	return nil
+}
+
+// insertLevels stores binding levels of a port in one statement.
+func (t *tx) insertLevels(ctx context.Context, portID string, levels []core.BindingLevel) error {
+	if len(levels) == 0 {
+		return nil
+	}
+
+	var q strings.Builder
+	q.WriteString("INSERT INTO port_binding_levels (port_id, level, driver, segment_id) VALUES ")
+	args := make([]any, 0, 4*len(levels))
+	for i, l := range levels {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?)")
+		args = append(args, portID, l.Level, l.Driver, l.SegmentID)
+	}
+	_, err := t.exec(ctx, q.String(), args...)
+	return wrap("store binding levels", err)
+}
+
+// GetPort returns a port with its fixed IPs, binding, levels and tags.
+func (t *tx) GetPort(ctx context.Context, id string) (*core.Port, error) {
+	var p *core.Port
+	err := t.eachRow(ctx, `SELECT `+t.s.rowExpr(portRow)+` FROM ports p WHERE p.id = ?`, []any{id},
+		func(r rowReader) error {
+			p = new(core.Port)
+			portFromRow(r, mapCache{}, p)
+			return nil
+		})
+	if err != nil {
+		return nil, wrap("get port", err)
+	}
+	if p == nil {
+		return nil, core.PortNotFound(id)
+	}
+	if err := t.loadPortDetails(ctx, []*core.Port{p}, oneID(id)); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// UpdatePort writes p's attributes (all but its project and network),
+// binding, binding levels and tags if its revision is still
+// p.RevisionNumber, then increments p.RevisionNumber and sets UpdatedAt. A
+// new MAC already on the network is MacAddressInUse.
+func (t *tx) UpdatePort(ctx context.Context, p *core.Port) error {
+	p.MACAddress = normalizeMAC(p.MACAddress)
+	if err := checkLevels(p); err != nil {
+		return err
+	}
+	m, err := encodePortMaps(p)
+	if err != nil {
+		return err
+	}
+	now := t.s.now()
+	b := &p.Binding
+	changed, err := t.execCount(ctx, `UPDATE ports SET name = ?, description = ?, admin_state_up = ?, mac_address = ?,
+		device_id = ?, device_owner = ?, status = ?, host_id = ?, vnic_type = ?, profile = ?, vif_type = ?,
+		vif_details = ?, extra = ?, updated_at = ?, revision_number = revision_number + 1
+		WHERE id = ? AND revision_number = ? AND NOT EXISTS (
+			SELECT 1 FROM ports o WHERE o.network_id = ports.network_id AND o.mac_address = ? AND o.id <> ports.id)`,
+		p.Name, p.Description, p.AdminStateUp, p.MACAddress, p.DeviceID, p.DeviceOwner, p.Status,
+		b.HostID, b.VNICType, m.profile, b.VIFType, m.vifDetails, m.extra, now.Unix(),
+		p.ID, p.RevisionNumber, p.MACAddress)
+	if err != nil {
+		return wrap("update port", err)
+	}
+	if changed == 0 {
+		return t.portUpdateConflict(ctx, p)
+	}
+	if _, err := t.exec(ctx, `DELETE FROM port_binding_levels WHERE port_id = ?`, p.ID); err != nil {
+		return wrap("delete binding levels", err)
+	}
+	if err := t.insertLevels(ctx, p.ID, b.Levels); err != nil {
+		return err
+	}
+	if err := t.setTags(ctx, tagPorts, p.ID, p.Tags, true); err != nil {
+		return err
+	}
+	p.RevisionNumber++
+	p.UpdatedAt = now
+	return nil
+}
+
+// portUpdateConflict explains a port update that changed no row.
+func (t *tx) portUpdateConflict(ctx context.Context, p *core.Port) error {
+	var current sqlInt
+	var network string
+	err := t.queryRow(ctx, `SELECT revision_number, network_id FROM ports WHERE id = ?`, p.ID).Scan(&current, &network)
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.PortNotFound(p.ID)
+	}
+	if err != nil {
+		return wrap("update port", err)
+	}
+	if int64(current) != p.RevisionNumber {
+		return staleRevision("port", p.ID, p.RevisionNumber, int64(current))
+	}
+	return core.MacAddressInUse(network, p.MACAddress)
+}
+
+// DeletePort deletes a port with its IP allocations, binding levels and
+// tags.
+func (t *tx) DeletePort(ctx context.Context, id string) error {
+	for _, q := range []string{
+		`DELETE FROM ip_allocations WHERE port_id = ?`,
+		`DELETE FROM port_binding_levels WHERE port_id = ?`,
+	} {
+		if _, err := t.exec(ctx, q, id); err != nil {
+			return wrap("delete port", err)
+		}
+	}
+	if err := t.deleteTags(ctx, tagPorts, id); err != nil {
+		return err
+	}
+	deleted, err := t.execCount(ctx, `DELETE FROM ports WHERE id = ?`, id)
+	if err != nil {
+		return wrap("delete port", err)
+	}
+	if deleted == 0 {
+		return core.PortNotFound(id)
+	}
+	return nil
+}
+
+// ListPorts lists ports with their fixed IPs, binding levels and tags:
+// one query for the ports (filtered, sorted and paginated in SQL) and one
+// set-based query for each kind of detail.
+func (t *tx) ListPorts(ctx context.Context, opts *core.ListOptions) ([]*core.Port, error) {
+	q, err := t.buildList(ctx, &portSpec, t.s.rowExpr(portRow), opts)
+	if err != nil {
+		return nil, err
+	}
+	out := []*core.Port{}
+	maps, ports := mapCache{}, slab[core.Port]{}
+	err = t.eachRow(ctx, q.sql, q.args, func(r rowReader) error {
+		p := ports.next()
+		portFromRow(r, maps, p)
+		out = append(out, p)
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("list ports", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	if q.reverse {
+		slices.Reverse(out)
+	}
+	set := idSet{all: q.whole}
+	if !set.all {
+		set.ids = make([]string, len(out))
+		for i, p := range out {
+			set.ids[i] = p.ID
+		}
+	}
+	if err := t.loadPortDetails(ctx, out, set); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Detail rows of ports, as JSON rows.
+var (
+	fixedIPRow      = newShape("a", "port_id", "subnet_id", "ip")
+	bindingLevelRow = newShape("l", "port_id", "level", "driver", "segment_id")
+)
+
+// loadPortDetails fills the fixed IPs, binding levels and tags of ports,
+// which set selects: one query for each. Each kind of detail shares one
+// backing array.
+func (t *tx) loadPortDetails(ctx context.Context, ports []*core.Port, set idSet) error {
+	pos := make(map[string]int, len(ports))
+	for i, p := range ports {
+		pos[p.ID] = i
+	}
+	cond, args, err := t.inSet("a.port_id", set)
+	if err != nil {
+		return err
+	}
+	ips := newGrouped[core.FixedIP](pos)
+	err = t.eachRow(ctx, `SELECT `+t.s.rowExpr(fixedIPRow)+` FROM ip_allocations a
+		JOIN subnets s ON s.id = a.subnet_id WHERE `+cond+` ORDER BY s.seq, a.ip_key`, args,
+		func(r rowReader) error {
+			portID, subnetID, ip := r.str(), r.str(), r.str()
+			if r.failed() != nil {
+				return nil
+			}
+			addr, err := netip.ParseAddr(ip)
+			if err != nil {
+				return err
+			}
+			ips.add(portID, core.FixedIP{SubnetID: subnetID, IPAddress: addr})
+			return nil
+		})
+	if err != nil {
+		return wrap("load fixed IPs", err)
+	}
+	ips.spread(len(ports), func(i int, v []core.FixedIP) { ports[i].FixedIPs = v })
+
+	cond, args, err = t.inSet("l.port_id", set)
+	if err != nil {
+		return err
+	}
+	levels := newGrouped[core.BindingLevel](pos)
+	err = t.eachRow(ctx, `SELECT `+t.s.rowExpr(bindingLevelRow)+` FROM port_binding_levels l
+		WHERE `+cond+` ORDER BY l.port_id, l.level`, args, func(r rowReader) error {
+		portID, level, driver, segmentID := r.str(), r.int(), r.str(), r.str()
+		levels.add(portID, core.BindingLevel{Level: int(level), Driver: driver, SegmentID: segmentID})
+		return nil
+	})
+	if err != nil {
+		return wrap("load binding levels", err)
+	}
+	levels.spread(len(ports), func(i int, v []core.BindingLevel) { ports[i].Binding.Levels = v })
+
+	tags, err := t.loadTags(ctx, tagPorts, set, pos)
+	if err != nil {
+		return err
+	}
+	tags.spread(len(ports), func(i int, v []string) { ports[i].Tags = v })
+	return nil
+}
+
+// portSpec lists ports.
+var portSpec = listSpec{
+	from:    "ports p",
+	alias:   "p",
+	tagType: tagPorts,
+	attrs: map[string]attr{
+		"id":                {col: "p.id", filter: true, sort: true},
+		"name":              {col: "p.name", filter: true, sort: true},
+		"description":       {col: "p.description", filter: true, sort: true},
+		"project_id":        {col: "p.project_id", filter: true, sort: true},
+		"tenant_id":         {col: "p.project_id", filter: true, sort: true},
+		"network_id":        {col: "p.network_id", filter: true, sort: true},
+		"admin_state_up":    {col: "p.admin_state_up", kind: kindBool, filter: true, sort: true},
+		"mac_address":       {col: "p.mac_address", kind: kindMAC, filter: true, sort: true},
+		"device_id":         {col: "p.device_id", filter: true, sort: true},
+		"device_owner":      {col: "p.device_owner", filter: true, sort: true},
+		"status":            {col: "p.status", filter: true, sort: true},
+		"binding:host_id":   {col: "p.host_id", filter: true, sort: true},
+		"binding:vnic_type": {col: "p.vnic_type", filter: true, sort: true},
+		"binding:vif_type":  {col: "p.vif_type", filter: true, sort: true},
+		"revision_number":   {col: "p.revision_number", kind: kindInt, filter: true, sort: true},
+		"created_at":        {col: "p.created_at", kind: kindInt, sort: true},
+		"updated_at":        {col: "p.updated_at", kind: kindInt, sort: true},
+	},
+	groups: []filterGroup{
+		{keys: []string{"fixed_ips"}, build: fixedIPFilter},
+		{keys: []string{"id_prefix"}, build: idPrefixFilter},
+	},
+	scope:    "p.project_id = ?",
+	notFound: core.PortNotFound,
+}
+
+// fixedIPFilter matches ports with an allocation satisfying every given
+// part: ip_address=<ip>, subnet_id=<id>, ip_address_substr=<s> (values of
+// one part are ORed).
+func fixedIPFilter(w *where, values map[string][]string) error {
+	vals := values["fixed_ips"]
+	if len(vals) == 0 {
+		w.add("1 = 0")
+		return nil
+	}
+	var ips, subnets []any
+	var substrs []string
+	for _, v := range vals {
+		key, val, _ := strings.Cut(v, "=")
+		switch key {
+		case "ip_address":
+			a, err := convertValue("fixed_ips", kindAddr, val)
+			if err != nil {
+				return err
+			}
+			ips = append(ips, a)
+		case "subnet_id":
+			subnets = append(subnets, val)
+		case "ip_address_substr":
+			substrs = append(substrs, val)
+		default:
+			return core.InvalidInput("'%s' is not a valid fixed_ips filter: use ip_address=, subnet_id= or ip_address_substr=", v)
+		}
+	}
+	var sub where
+	sub.add("a.port_id = p.id")
+	if ips != nil {
+		sub.in("a.ip", ips)
+	}
+	if subnets != nil {
+		sub.in("a.subnet_id", subnets)
+	}
+	if substrs != nil {
+		likes := make([]string, len(substrs))
+		args := make([]any, len(substrs))
+		for i, s := range substrs {
+			likes[i] = `a.ip LIKE ? ESCAPE '\'`
+			args[i] = "%" + likePattern.Replace(strings.ToLower(s)) + "%"
+		}
+		sub.add("("+strings.Join(likes, " OR ")+")", args...)
+	}
+	w.add("EXISTS (SELECT 1 FROM ip_allocations a WHERE "+strings.Join(sub.conds, " AND ")+")", sub.args...)
+	return nil
+}
+
+// idPrefixFilter matches ports whose id starts with one of the values, as
+// agents name ports by the first characters of their ids.
+func idPrefixFilter(w *where, values map[string][]string) error {
+	vals := values["id_prefix"]
+	if len(vals) == 0 {
+		w.add("1 = 0")
+		return nil
+	}
+	likes := make([]string, len(vals))
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		likes[i] = `p.id LIKE ? ESCAPE '\'`
+		args[i] = likePattern.Replace(v) + "%"
+	}
+	w.add("("+strings.Join(likes, " OR ")+")", args...)
+	return nil
+}
+
+// likePattern escapes the wildcards of a LIKE pattern.
+var likePattern = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -1,0 +1,119 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/ml2go/ml2go/core"
+)
+
+// tx is one transaction: the core.Tx handed to Update and View functions.
+type tx struct {
+	s  *Store
+	tx *sqlx.Tx
+}
+
+var _ core.Tx = (*tx)(nil)
+
+// rebind turns the '?' placeholders of query into the engine's.
+func rebind(e engine, query string) string {
+	if e == enginePostgres {
+		return sqlx.Rebind(sqlx.DOLLAR, query)
+	}
+	return query
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, rebind(t.s.engine, query), args...)
+}
+
+// execCount runs a statement and returns how many rows it changed.
+func (t *tx) execCount(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := t.exec(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, rebind(t.s.engine, query), args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, rebind(t.s.engine, query), args...)
+}
+
+// exists reports whether query returns a row.
+func (t *tx) exists(ctx context.Context, query string, args ...any) (bool, error) {
+	var one int
+	err := t.queryRow(ctx, query, args...).Scan(&one)
+	switch err {
+	case nil:
+		return true, nil
+	case sql.ErrNoRows:
+		return false, nil
+	}
+	return false, err
+}
+
+// strings runs a one-column query.
+func (t *tx) strings(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// idSet selects the rows related to some parent rows, in the queries that
+// load a listing's details: the parents' ids, or every row when the
+// listing was a whole table.
+type idSet struct {
+	all bool
+	ids []string
+}
+
+func oneID(id string) idSet { return idSet{ids: []string{id}} }
+
+// inSet returns an SQL condition on col selecting the set, and its
+// arguments. Any number of ids takes one argument: a JSON array on SQLite,
+// a text array on PostgreSQL.
+func (t *tx) inSet(col string, set idSet) (string, []any, error) {
+	switch {
+	case set.all:
+		return "1 = 1", nil, nil
+	case len(set.ids) == 1:
+		return col + " = ?", []any{set.ids[0]}, nil
+	case t.s.engine == enginePostgres:
+		return col + " = ANY(?)", []any{pq.StringArray(set.ids)}, nil
+	}
+	b, err := json.Marshal(set.ids)
+	if err != nil {
+		return "", nil, fmt.Errorf("sqlstore: encode id set: %w", err)
+	}
+	return col + " IN (SELECT value FROM json_each(?))", []any{string(b)}, nil
+}
+
+// placeholders returns n comma-separated '?'.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
