@@ -68,9 +68,7 @@ func (p *Plugin) rebindFailed(ctx context.Context, host string) {
 
 // ListAgents lists agents.
 func (p *Plugin) ListAgents(ctx context.Context, opts *core.ListOptions) ([]*core.Agent, error) {
-	if opts == nil {
-		opts = &core.ListOptions{}
-	}
+	opts = orEmpty(opts)
 	var out []*core.Agent
 	err := p.store.View(ctx, func(tx core.Tx) (err error) {
 		out, err = tx.ListAgents(ctx, opts)

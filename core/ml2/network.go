@@ -88,37 +88,14 @@ func (p *Plugin) CreateNetwork(ctx context.Context, req *NetworkRequest) (*core.
 
 // GetNetwork returns one network.
 func (p *Plugin) GetNetwork(ctx context.Context, id string) (*core.Network, error) {
-	var n *core.Network
-	err := p.store.View(ctx, func(tx core.Tx) (err error) {
-		n, err = tx.GetNetwork(ctx, id)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return n, p.extendNetwork(ctx, n)
+	return getOne(ctx, p.store, func(tx core.Tx) (*core.Network, error) { return tx.GetNetwork(ctx, id) }, p.extendNetwork)
 }
 
 // ListNetworks lists networks; filtering, sorting and pagination happen in
 // the store.
 func (p *Plugin) ListNetworks(ctx context.Context, opts *core.ListOptions) ([]*core.Network, error) {
-	if opts == nil {
-		opts = &core.ListOptions{}
-	}
-	var out []*core.Network
-	err := p.store.View(ctx, func(tx core.Tx) (err error) {
-		out, err = tx.ListNetworks(ctx, opts)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range out {
-		if err := p.extendNetwork(ctx, n); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	opts = orEmpty(opts)
+	return listAll(ctx, p.store, func(tx core.Tx) ([]*core.Network, error) { return tx.ListNetworks(ctx, opts) }, p.extendNetwork)
 }
 
 func (p *Plugin) extendNetwork(ctx context.Context, n *core.Network) error {

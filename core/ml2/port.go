@@ -169,39 +169,14 @@ func (p *Plugin) networkSubnets(ctx context.Context, tx core.Tx, n *core.Network
 
 // GetPort returns one port.
 func (p *Plugin) GetPort(ctx context.Context, id string) (*core.Port, error) {
-	var port *core.Port
-	err := p.store.View(ctx, func(tx core.Tx) (err error) {
-		port, err = tx.GetPort(ctx, id)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return port, p.extendPort(ctx, port)
+	return getOne(ctx, p.store, func(tx core.Tx) (*core.Port, error) { return tx.GetPort(ctx, id) }, p.extendPort)
 }
 
 // ListPorts lists ports; filtering, sorting and pagination happen in the
 // store.
 func (p *Plugin) ListPorts(ctx context.Context, opts *core.ListOptions) ([]*core.Port, error) {
-	if opts == nil {
-		opts = &core.ListOptions{}
-	}
-	var out []*core.Port
-	err := p.store.View(ctx, func(tx core.Tx) (err error) {
-		out, err = tx.ListPorts(ctx, opts)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(p.exts) > 0 {
-		for _, port := range out {
-			if err := p.extendPort(ctx, port); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, nil
+	opts = orEmpty(opts)
+	return listAll(ctx, p.store, func(tx core.Tx) ([]*core.Port, error) { return tx.ListPorts(ctx, opts) }, p.extendPort)
 }
 
 func (p *Plugin) extendPort(ctx context.Context, port *core.Port) error {

@@ -127,37 +127,14 @@ func (p *Plugin) addAutoAddresses(ctx context.Context, tx core.Tx, s *core.Subne
 
 // GetSubnet returns one subnet.
 func (p *Plugin) GetSubnet(ctx context.Context, id string) (*core.Subnet, error) {
-	var s *core.Subnet
-	err := p.store.View(ctx, func(tx core.Tx) (err error) {
-		s, err = tx.GetSubnet(ctx, id)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s, p.extendSubnet(ctx, s)
+	return getOne(ctx, p.store, func(tx core.Tx) (*core.Subnet, error) { return tx.GetSubnet(ctx, id) }, p.extendSubnet)
 }
 
 // ListSubnets lists subnets; filtering, sorting and pagination happen in
 // the store.
 func (p *Plugin) ListSubnets(ctx context.Context, opts *core.ListOptions) ([]*core.Subnet, error) {
-	if opts == nil {
-		opts = &core.ListOptions{}
-	}
-	var out []*core.Subnet
-	err := p.store.View(ctx, func(tx core.Tx) (err error) {
-		out, err = tx.ListSubnets(ctx, opts)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range out {
-		if err := p.extendSubnet(ctx, s); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	opts = orEmpty(opts)
+	return listAll(ctx, p.store, func(tx core.Tx) ([]*core.Subnet, error) { return tx.ListSubnets(ctx, opts) }, p.extendSubnet)
 }
 
 func (p *Plugin) extendSubnet(ctx context.Context, s *core.Subnet) error {
