@@ -35,22 +35,33 @@ var (
 // AllocateAny allocates a free address of sub's allocation pools to portID.
 // It returns ok=false, without error, when every pool is full.
 //
-// Pools are tried in order. In each, the search starts at a uniformly random
-// address (at the pool's start when sequential, so DHCP ports take the
-// lowest free address), reads the allocated addresses ascending from there
-// in batches and takes the first gap, wrapping to the pool's start. Its cost
+// Pools are tried in order. Unless sequential, the first attempt claims a
+// uniformly random address of the first pool without reading anything: in
+// a sparsely used pool it is almost always free, and allocation costs one
+// write. Otherwise the search starts at a uniformly random address (at the
+// pool's start when sequential, so DHCP ports take the lowest free
+// address), reads the allocated addresses ascending from there in batches
+// and takes the first gap, wrapping to the pool's start. Its cost
 // is the number of allocated addresses read, never the size of the pool.
 // When AllocateIP loses a race for the address found, the search runs
 // again; after a bounded number of lost races the error wraps core.ErrRetry
 // so the store retries the whole transaction.
 func AllocateAny(ctx context.Context, a Allocations, sub *core.Subnet, portID string, sequential bool) (netip.Addr, bool, error) {
-	for range maxAttempts {
+	for attempt := range maxAttempts {
 		if err := ctx.Err(); err != nil {
 			return netip.Addr{}, false, err
 		}
-		ip, ok, err := findFree(ctx, a, sub, sequential)
-		if err != nil || !ok {
-			return netip.Addr{}, false, err
+		var ip netip.Addr
+		ok := false
+		if attempt == 0 && !sequential {
+			ip, ok = probe(sub)
+		}
+		if !ok {
+			var err error
+			ip, ok, err = findFree(ctx, a, sub, sequential)
+			if err != nil || !ok {
+				return netip.Addr{}, false, err
+			}
 		}
 		won, err := a.AllocateIP(ctx, core.IPAllocation{SubnetID: sub.ID, NetworkID: sub.NetworkID, PortID: portID, IP: ip})
 		if err != nil {
@@ -78,10 +89,25 @@ func AllocateSpecific(ctx context.Context, a Allocations, sub *core.Subnet, port
 	return nil
 }
 
+// probe returns a random address of sub's first usable pool.
+func probe(sub *core.Subnet) (netip.Addr, bool) {
+	for _, pool := range sub.AllocationPools {
+		if usable(pool) {
+			return randomIn(pool), true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// usable reports whether a pool is well formed.
+func usable(pool core.IPRange) bool {
+	return pool.Start.IsValid() && pool.Start.BitLen() == pool.End.BitLen() && !pool.End.Less(pool.Start)
+}
+
 // findFree finds a free address in the first pool of sub that has one.
 func findFree(ctx context.Context, a Allocations, sub *core.Subnet, sequential bool) (netip.Addr, bool, error) {
 	for _, pool := range sub.AllocationPools {
-		if !pool.Start.IsValid() || pool.Start.BitLen() != pool.End.BitLen() || pool.End.Less(pool.Start) {
+		if !usable(pool) {
 			continue
 		}
 		start := pool.Start

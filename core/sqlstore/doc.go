@@ -8,7 +8,8 @@
 //	sqlite://:memory:          a private in-memory database (one connection)
 //	sqlite:///var/lib/x.db     an absolute path
 //	sqlite://x.db              a path relative to the working directory
-//	postgres://... postgresql://...   handed to lib/pq unchanged
+//	postgres://... postgresql://...   handed to lib/pq, with
+//	                           binary_parameters=yes unless the DSN sets it
 //
 // Open applies the embedded schema migrations that the database has not
 // seen yet (recorded in schema_migrations), so reopening is cheap.
@@ -42,8 +43,9 @@
 // Times are stored as UTC Unix seconds (Neutron shows whole seconds), maps
 // as JSON text (so numbers come back as float64), addresses and prefixes
 // as their canonical text, MAC addresses lower-case. Empty list attributes
-// come back nil; listings are never nil. Tags live in one table for every
-// resource type and are returned sorted. IP allocations also carry a
+// come back nil; listings are never nil. Tags are returned sorted; each
+// network, subnet and port row holds its tags as a JSON list, which reads
+// use, and the tags table holds one row per tag, which tag filters search. IP allocations also carry a
 // fixed-width key, the 16-byte form of the address in hex, so ranges of a
 // subnet are index range scans in numeric order.
 //
@@ -56,9 +58,14 @@
 //
 // # Performance
 //
-// Listings are one query for the resources and one set-based query per
-// kind of detail (fixed IPs, binding levels, tags, segments, subnet ids),
-// whatever their size. The pure-Go SQLite driver costs per cell read, so
+// Every connection prepares each statement it runs with arguments once
+// and keeps the most recently used ones (see cachingConn): on PostgreSQL a
+// statement is then one round trip, binary_parameters making that true of
+// the first run too, without parsing or planning; on SQLite it is not
+// compiled again. Reading a network, with its static segments, subnet ids
+// and tags, is one query; a listing of networks too. Other listings are
+// one query for the resources and one set-based query per kind of detail
+// (fixed IPs, binding levels), whatever their size. The pure-Go SQLite driver costs per cell read, so
 // on SQLite every table keeps its row as a JSON array in a generated
 // column, row_json, and a row is read as one cell; PostgreSQL rows are
 // plain columns. A process using SQLite keeps a few megabytes of the

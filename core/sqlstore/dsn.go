@@ -1,10 +1,14 @@
 package sqlstore
 
 import (
+	"database/sql/driver"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
 )
 
 // engine names the database behind a Store.
@@ -31,6 +35,14 @@ type target struct {
 	redacted string // for logs
 }
 
+// driverImpl returns the database/sql driver of the target's engine.
+func (t target) driverImpl() driver.Driver {
+	if t.engine == enginePostgres {
+		return &pq.Driver{}
+	}
+	return &sqlite.Driver{}
+}
+
 // parseDSN interprets the DSN forms documented on Open.
 func parseDSN(dsn string, busyTimeout time.Duration) (target, error) {
 	scheme, rest, ok := strings.Cut(dsn, "://")
@@ -39,11 +51,19 @@ func parseDSN(dsn string, busyTimeout time.Duration) (target, error) {
 	}
 	switch strings.ToLower(scheme) {
 	case "postgres", "postgresql":
-		t := target{engine: enginePostgres, driver: "postgres", source: dsn, redacted: dsn}
-		if u, err := url.Parse(dsn); err == nil {
-			t.redacted = u.Redacted()
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return target{}, fmt.Errorf("sqlstore: DSN: %w", err)
 		}
-		return t, nil
+		// binary_parameters sends a statement and its arguments in one
+		// round trip instead of two (prepare, then execute); the store
+		// passes no []byte arguments, the only ones it changes.
+		q := u.Query()
+		if !q.Has("binary_parameters") {
+			q.Set("binary_parameters", "yes")
+			u.RawQuery = q.Encode()
+		}
+		return target{engine: enginePostgres, driver: "postgres", source: u.String(), redacted: u.Redacted()}, nil
 	case "sqlite", "sqlite3":
 		if rest == "" {
 			return target{}, fmt.Errorf("sqlstore: DSN %q names no database", dsn)

@@ -94,8 +94,13 @@ func TestParseDSN(t *testing.T) {
 	tgt, err = parseDSN("postgresql://u:secret@h/db?sslmode=disable", time.Second)
 	require.NoError(t, err)
 	require.Equal(t, enginePostgres, tgt.engine)
-	require.Equal(t, "postgresql://u:secret@h/db?sslmode=disable", tgt.source)
+	require.Equal(t, "postgresql://u:secret@h/db?binary_parameters=yes&sslmode=disable", tgt.source)
 	require.NotContains(t, tgt.redacted, "secret")
+
+	// An operator's own binary_parameters setting is kept.
+	tgt, err = parseDSN("postgres://h/db?binary_parameters=no", time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "postgres://h/db?binary_parameters=no", tgt.source)
 }
 
 func TestRetriable(t *testing.T) {
@@ -172,9 +177,9 @@ func TestStoredRows(t *testing.T) {
 		{"networks n", networkRow}, {"segments g", segmentRow}, {"subnets s", subnetRow}, {"ports p", portRow},
 		{"agents a", agentRow}, {"port_binding_levels l", bindingLevelRow}, {"ip_allocations a", fixedIPRow},
 	} {
-		computed := "json_array(" + c.shape.expr[enginePostgres] + ")"
+		computed := "json_array(" + c.shape.cols + ")"
 		var same, rows int
-		err := s.db.QueryRow(`SELECT count(*), coalesce(sum(`+c.shape.expr[engineSQLite]+` = `+computed+`), 0) FROM `+c.table).Scan(&rows, &same)
+		err := s.db.QueryRow(`SELECT count(*), coalesce(sum(`+c.shape.stored+` = `+computed+`), 0) FROM `+c.table).Scan(&rows, &same)
 		require.NoError(t, err, c.table)
 		require.Equal(t, 1, rows, c.table)
 		require.Equal(t, 1, same, "%s: row_json does not match the Go row shape", c.table)

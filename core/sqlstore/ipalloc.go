@@ -26,14 +26,15 @@ func (t *tx) AllocateIP(ctx context.Context, a core.IPAllocation) (bool, error) 
 	if added == 1 {
 		return true, nil
 	}
-	if ok, err := t.exists(ctx, `SELECT 1 FROM subnets WHERE id = ?`, a.SubnetID); err != nil {
+	var subnets, ports sqlInt
+	err = t.queryRow(ctx, `SELECT (SELECT count(*) FROM subnets WHERE id = ?), (SELECT count(*) FROM ports WHERE id = ?)`,
+		a.SubnetID, a.PortID).Scan(&subnets, &ports)
+	switch {
+	case err != nil:
 		return false, wrap("allocate IP", err)
-	} else if !ok {
+	case subnets == 0:
 		return false, core.SubnetNotFound(a.SubnetID)
-	}
-	if ok, err := t.exists(ctx, `SELECT 1 FROM ports WHERE id = ?`, a.PortID); err != nil {
-		return false, wrap("allocate IP", err)
-	} else if !ok {
+	case ports == 0:
 		return false, core.PortNotFound(a.PortID)
 	}
 	return false, nil

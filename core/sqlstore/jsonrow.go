@@ -184,6 +184,86 @@ func (r *jsonRow) jsonMap(maps mapCache) map[string]any {
 	return m
 }
 
+// strs reads a string element holding a JSON list of strings.
+func (r *jsonRow) strs() []string {
+	text := r.str()
+	if r.err != nil {
+		return nil
+	}
+	v, err := decodeJSON[string](text)
+	if err != nil {
+		r.fail(err.Error())
+	}
+	return v
+}
+
+// rows reads a string element holding a JSON list of rows.
+func (r *jsonRow) rows(fn func(r rowReader)) {
+	text := r.str()
+	if r.err != nil {
+		return
+	}
+	if err := eachJSONRow(text, fn); err != nil {
+		r.fail(err.Error())
+	}
+}
+
+// eachJSONRow calls fn with a reader of each element of list, a JSON
+// array of arrays.
+func eachJSONRow(list string, fn func(r rowReader)) error {
+	var outer, inner jsonRow
+	outer.reset(list)
+	for {
+		outer.skipSpace()
+		if outer.err != nil || outer.pos >= len(outer.s) || outer.s[outer.pos] == ']' {
+			return outer.done()
+		}
+		if !outer.next() {
+			return outer.err
+		}
+		start := outer.pos
+		outer.skipValue()
+		if outer.err != nil {
+			return outer.err
+		}
+		inner.reset(list[start:outer.pos])
+		fn(&inner)
+		if err := inner.done(); err != nil {
+			return err
+		}
+	}
+}
+
+// skipValue moves past the value that starts at r.pos.
+func (r *jsonRow) skipValue() {
+	depth := 0
+	for r.pos < len(r.s) {
+		switch r.s[r.pos] {
+		case '"':
+			for r.pos++; r.pos < len(r.s) && r.s[r.pos] != '"'; r.pos++ {
+				if r.s[r.pos] == '\\' {
+					r.pos++
+				}
+			}
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+		case ',':
+			if depth == 0 {
+				return
+			}
+		}
+		r.pos++
+		if depth == 0 {
+			return
+		}
+	}
+	if depth != 0 {
+		r.fail("unterminated value")
+	}
+}
+
 // failed returns the first error met.
 func (r *jsonRow) failed() error { return r.err }
 

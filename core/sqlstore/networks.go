@@ -13,14 +13,24 @@ import (
 )
 
 // networkRow is the shape of a network row, read by networkFromRow in
-// this order.
+// this order. The network's static segments (as a JSON list of segment
+// rows) and the ids of its subnets, in creation order, are computed with
+// it: reading networks takes one query.
 var networkRow = newShape("n",
 	"id", "project_id", "name", "description", "created_at", "updated_at", "revision_number",
-	"admin_state_up", "status", "shared", "external", "mtu", "vlan_transparent", "extra")
+	"admin_state_up", "status", "shared", "external", "mtu", "vlan_transparent", "extra", "tags").
+	computed(
+		`(SELECT coalesce(json_agg(json_build_array(`+segmentRow.cols+`) ORDER BY g.seg_index, g.id), '[]')::text
+			FROM segments g WHERE g.network_id = n.id AND NOT g.is_dynamic)`,
+		`(SELECT json_group_array(json(g.row_json) ORDER BY g.seg_index, g.id)
+			FROM segments g WHERE g.network_id = n.id AND NOT g.is_dynamic) || ''`).
+	computed(
+		`(SELECT coalesce(json_agg(s.id ORDER BY s.seq), '[]')::text FROM subnets s WHERE s.network_id = n.id)`,
+		`(SELECT json_group_array(s.id ORDER BY s.seq) FROM subnets s WHERE s.network_id = n.id) || ''`)
 
 // networkFromRow decodes one network row.
 func networkFromRow(r rowReader, maps mapCache) *core.Network {
-	return &core.Network{
+	n := &core.Network{
 		Standard: core.Standard{
 			ID: r.str(), ProjectID: r.str(), Name: r.str(), Description: r.str(),
 			CreatedAt: fromUnix(r.int()), UpdatedAt: fromUnix(r.int()), RevisionNumber: r.int(),
@@ -28,6 +38,10 @@ func networkFromRow(r rowReader, maps mapCache) *core.Network {
 		AdminStateUp: r.bool(), Status: r.str(), Shared: r.bool(), External: r.bool(), MTU: int(r.int()),
 		VLANTransparent: r.bool(), Extra: r.jsonMap(maps),
 	}
+	n.Tags = r.strs()
+	r.rows(func(seg rowReader) { n.Segments = append(n.Segments, segmentFromRow(seg)) })
+	n.Subnets = r.strs()
+	return n
 }
 
 // CreateNetwork inserts n (not its segments) with its tags, setting
@@ -40,12 +54,16 @@ func (t *tx) CreateNetwork(ctx context.Context, n *core.Network) error {
 	if err != nil {
 		return err
 	}
+	tags, err := tagList(n.Tags)
+	if err != nil {
+		return err
+	}
 	now := t.s.now()
 	added, err := t.execCount(ctx, `INSERT INTO networks (id, project_id, name, description, created_at, updated_at,
-		revision_number, admin_state_up, status, shared, external, mtu, vlan_transparent, extra)
-		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		revision_number, admin_state_up, status, shared, external, mtu, vlan_transparent, extra, tags)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		n.ID, n.ProjectID, n.Name, n.Description, now.Unix(), now.Unix(),
-		n.AdminStateUp, n.Status, n.Shared, n.External, n.MTU, n.VLANTransparent, extra)
+		n.AdminStateUp, n.Status, n.Shared, n.External, n.MTU, n.VLANTransparent, extra, tags)
 	if err != nil {
 		return wrap("create network", err)
 	}
@@ -74,10 +92,6 @@ func (t *tx) GetNetwork(ctx context.Context, id string) (*core.Network, error) {
 	if n == nil {
 		return nil, core.NetworkNotFound(id)
 	}
-	nets := []*core.Network{n}
-	if err := t.loadNetworkDetails(ctx, nets, oneID(id)); err != nil {
-		return nil, err
-	}
 	return n, nil
 }
 
@@ -88,13 +102,17 @@ func (t *tx) UpdateNetwork(ctx context.Context, n *core.Network) error {
 	if err != nil {
 		return err
 	}
+	tags, err := tagList(n.Tags)
+	if err != nil {
+		return err
+	}
 	now := t.s.now()
 	changed, err := t.execCount(ctx, `UPDATE networks SET name = ?, description = ?, admin_state_up = ?, status = ?,
-		shared = ?, external = ?, mtu = ?, vlan_transparent = ?, extra = ?, updated_at = ?,
+		shared = ?, external = ?, mtu = ?, vlan_transparent = ?, extra = ?, tags = ?, updated_at = ?,
 		revision_number = revision_number + 1
 		WHERE id = ? AND revision_number = ?`,
 		n.Name, n.Description, n.AdminStateUp, n.Status, n.Shared, n.External, n.MTU, n.VLANTransparent, extra,
-		now.Unix(), n.ID, n.RevisionNumber)
+		tags, now.Unix(), n.ID, n.RevisionNumber)
 	if err != nil {
 		return wrap("update network", err)
 	}
@@ -180,65 +198,7 @@ func (t *tx) ListNetworks(ctx context.Context, opts *core.ListOptions) ([]*core.
 	if q.reverse {
 		slices.Reverse(out)
 	}
-	set := idSet{all: q.whole}
-	if !set.all {
-		set.ids = make([]string, len(out))
-		for i, n := range out {
-			set.ids[i] = n.ID
-		}
-	}
-	if err := t.loadNetworkDetails(ctx, out, set); err != nil {
-		return nil, err
-	}
 	return out, nil
-}
-
-// loadNetworkDetails fills the static segments, subnet ids and tags of
-// nets, which set selects.
-func (t *tx) loadNetworkDetails(ctx context.Context, nets []*core.Network, set idSet) error {
-	pos := make(map[string]int, len(nets))
-	for i, n := range nets {
-		pos[n.ID] = i
-	}
-	all, err := t.segments(ctx, "g.network_id", set, false)
-	if err != nil {
-		return err
-	}
-	segs := newGrouped[core.Segment](pos)
-	for _, s := range all {
-		segs.add(s.NetworkID, s)
-	}
-	segs.spread(len(nets), func(i int, v []core.Segment) { nets[i].Segments = v })
-
-	cond, args, err := t.inSet("network_id", set)
-	if err != nil {
-		return err
-	}
-	rows, err := t.query(ctx, `SELECT network_id, id FROM subnets WHERE `+cond+` ORDER BY seq`, args...)
-	if err != nil {
-		return wrap("load network subnets", err)
-	}
-	defer rows.Close()
-	subnets := newGrouped[string](pos)
-	var netID, id string
-	for rows.Next() {
-		if err := rows.Scan(&netID, &id); err != nil {
-			return wrap("load network subnets", err)
-		}
-		subnets.add(netID, id)
-	}
-	if err := rows.Err(); err != nil {
-		return wrap("load network subnets", err)
-	}
-	rows.Close()
-	subnets.spread(len(nets), func(i int, v []string) { nets[i].Subnets = v })
-
-	tags, err := t.loadTags(ctx, tagNetworks, set, pos)
-	if err != nil {
-		return err
-	}
-	tags.spread(len(nets), func(i int, v []string) { nets[i].Tags = v })
-	return nil
 }
 
 // networkSpec lists networks.

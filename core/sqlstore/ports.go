@@ -17,7 +17,7 @@ import (
 var portRow = newShape("p",
 	"id", "project_id", "name", "description", "created_at", "updated_at", "revision_number", "network_id",
 	"admin_state_up", "mac_address", "device_id", "device_owner", "status", "host_id", "vnic_type",
-	"vif_type", "profile", "vif_details", "extra")
+	"vif_type", "profile", "vif_details", "extra", "tags")
 
 // portFromRow decodes one port row into p.
 func portFromRow(r rowReader, maps mapCache, p *core.Port) {
@@ -34,10 +34,11 @@ func portFromRow(r rowReader, maps mapCache, p *core.Port) {
 		},
 		Extra: r.jsonMap(maps),
 	}
+	p.Tags = r.strs()
 }
 
 // portMaps are the stored forms of a port's maps.
-type portMaps struct{ profile, vifDetails, extra string }
+type portMaps struct{ profile, vifDetails, extra, tags string }
 
 func encodePortMaps(p *core.Port) (m portMaps, err error) {
 	if m.profile, err = encodeMap(p.Binding.Profile); err != nil {
@@ -46,7 +47,10 @@ func encodePortMaps(p *core.Port) (m portMaps, err error) {
 	if m.vifDetails, err = encodeMap(p.Binding.VIFDetails); err != nil {
 		return m, err
 	}
-	m.extra, err = encodeMap(p.Extra)
+	if m.extra, err = encodeMap(p.Extra); err != nil {
+		return m, err
+	}
+	m.tags, err = tagList(p.Tags)
 	return m, err
 }
 
@@ -71,13 +75,13 @@ func (t *tx) CreatePort(ctx context.Context, p *core.Port) error {
 	b := &p.Binding
 	added, err := t.execCount(ctx, `INSERT INTO ports (id, project_id, name, description, created_at, updated_at,
 		revision_number, network_id, admin_state_up, mac_address, device_id, device_owner, status,
-		host_id, vnic_type, profile, vif_type, vif_details, extra)
-		SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		host_id, vnic_type, profile, vif_type, vif_details, extra, tags)
+		SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (SELECT 1 FROM networks WHERE id = ?)
 		ON CONFLICT DO NOTHING`,
 		p.ID, p.ProjectID, p.Name, p.Description, now.Unix(), now.Unix(),
 		p.NetworkID, p.AdminStateUp, p.MACAddress, p.DeviceID, p.DeviceOwner, p.Status,
-		b.HostID, b.VNICType, m.profile, b.VIFType, m.vifDetails, m.extra,
+		b.HostID, b.VNICType, m.profile, b.VIFType, m.vifDetails, m.extra, m.tags,
 		p.NetworkID)
 	if err != nil {
 		return wrap("create port", err)
@@ -181,11 +185,11 @@ func (t *tx) UpdatePort(ctx context.Context, p *core.Port) error {
 	b := &p.Binding
 	changed, err := t.execCount(ctx, `UPDATE ports SET name = ?, description = ?, admin_state_up = ?, mac_address = ?,
 		device_id = ?, device_owner = ?, status = ?, host_id = ?, vnic_type = ?, profile = ?, vif_type = ?,
-		vif_details = ?, extra = ?, updated_at = ?, revision_number = revision_number + 1
+		vif_details = ?, extra = ?, tags = ?, updated_at = ?, revision_number = revision_number + 1
 		WHERE id = ? AND revision_number = ? AND NOT EXISTS (
 			SELECT 1 FROM ports o WHERE o.network_id = ports.network_id AND o.mac_address = ? AND o.id <> ports.id)`,
 		p.Name, p.Description, p.AdminStateUp, p.MACAddress, p.DeviceID, p.DeviceOwner, p.Status,
-		b.HostID, b.VNICType, m.profile, b.VIFType, m.vifDetails, m.extra, now.Unix(),
+		b.HostID, b.VNICType, m.profile, b.VIFType, m.vifDetails, m.extra, m.tags, now.Unix(),
 		p.ID, p.RevisionNumber, p.MACAddress)
 	if err != nil {
 		return wrap("update port", err)
@@ -292,8 +296,8 @@ var (
 	bindingLevelRow = newShape("l", "port_id", "level", "driver", "segment_id")
 )
 
-// loadPortDetails fills the fixed IPs, binding levels and tags of ports,
-// which set selects: one query for each. Each kind of detail shares one
+// loadPortDetails fills the fixed IPs and binding levels of ports, which
+// set selects: one query for each. Each kind of detail shares one
 // backing array.
 func (t *tx) loadPortDetails(ctx context.Context, ports []*core.Port, set idSet) error {
 	pos := make(map[string]int, len(ports))
@@ -339,12 +343,6 @@ func (t *tx) loadPortDetails(ctx context.Context, ports []*core.Port, set idSet)
 		return wrap("load binding levels", err)
 	}
 	levels.spread(len(ports), func(i int, v []core.BindingLevel) { ports[i].Binding.Levels = v })
-
-	tags, err := t.loadTags(ctx, tagPorts, set, pos)
-	if err != nil {
-		return err
-	}
-	tags.spread(len(ports), func(i int, v []string) { ports[i].Tags = v })
 	return nil
 }
 

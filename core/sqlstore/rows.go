@@ -15,6 +15,12 @@ type rowReader interface {
 	bool() bool
 	// jsonMap decodes a column holding a JSON object, through maps.
 	jsonMap(maps mapCache) map[string]any
+	// strs decodes a column holding a JSON list of strings; an empty
+	// list is nil.
+	strs() []string
+	// rows reads a column holding a JSON list of rows (JSON arrays),
+	// calling fn for each.
+	rows(fn func(r rowReader))
 	// failed returns the first error met.
 	failed() error
 }
@@ -29,7 +35,9 @@ type rowReader interface {
 // row_json and the Go shapes agree. PostgreSQL builds JSON slowly and
 // lib/pq decodes columns cheaply, so there rows are plain columns.
 type rowShape struct {
-	expr [2]string // the select list, by engine
+	expr   [2]string // the select list, by engine
+	stored string    // the SQLite row_json column
+	cols   string    // the stored columns, comma-separated
 }
 
 // newShape describes the rows of the table with the given alias.
@@ -38,10 +46,20 @@ func newShape(alias string, columns ...string) *rowShape {
 	for i, c := range columns {
 		qualified[i] = alias + "." + c
 	}
-	sh := &rowShape{}
-	sh.expr[enginePostgres] = strings.Join(qualified, ", ")
-	sh.expr[engineSQLite] = alias + ".row_json"
+	sh := &rowShape{stored: alias + ".row_json", cols: strings.Join(qualified, ", ")}
+	sh.expr[enginePostgres] = sh.cols
+	sh.expr[engineSQLite] = sh.stored
 	return sh
+}
+
+// computed returns sh with one more field after the stored ones, computed
+// when read: a column expression on PostgreSQL, an element appended to
+// row_json on SQLite.
+func (sh *rowShape) computed(postgres, sqlite string) *rowShape {
+	out := *sh
+	out.expr[enginePostgres] += ", " + postgres
+	out.expr[engineSQLite] = "json_insert(" + sh.expr[engineSQLite] + ", '$[#]', " + sqlite + ")"
+	return &out
 }
 
 // rowExpr returns the select list of a row of shape sh.
@@ -173,6 +191,28 @@ func (r *colRow) jsonMap(maps mapCache) map[string]any {
 		r.fail(err.Error())
 	}
 	return m
+}
+
+func (r *colRow) strs() []string {
+	text := r.str()
+	if r.err != nil {
+		return nil
+	}
+	v, err := decodeJSON[string](text)
+	if err != nil {
+		r.fail(err.Error())
+	}
+	return v
+}
+
+func (r *colRow) rows(fn func(r rowReader)) {
+	text := r.str()
+	if r.err != nil {
+		return
+	}
+	if err := eachJSONRow(text, fn); err != nil {
+		r.fail(err.Error())
+	}
 }
 
 func (r *colRow) failed() error { return r.err }

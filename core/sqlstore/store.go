@@ -10,8 +10,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"  // registers the "postgres" driver
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/ml2go/ml2go/core"
 )
@@ -52,10 +50,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if tgt.engine == engineSQLite {
 		reserveHeap()
 	}
-	db, err := sqlx.Open(tgt.driver, tgt.source)
+	connector, err := newConnector(tgt.driverImpl(), tgt.source)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", tgt.redacted, err)
 	}
+	db := sqlx.NewDb(sql.OpenDB(connector), tgt.driver)
 	s := &Store{db: db, engine: tgt.engine, cfg: cfg, log: cfg.logger}
 	switch {
 	case tgt.memory:

@@ -15,7 +15,7 @@ var subnetRow = newShape("s",
 	"id", "project_id", "name", "description", "created_at", "updated_at", "revision_number", "network_id",
 	"ip_version", "cidr", "gateway_ip", "allocation_pools", "dns_nameservers", "host_routes",
 	"enable_dhcp", "ipv6_ra_mode", "ipv6_address_mode", "segment_id", "subnetpool_id", "service_types",
-	"extra")
+	"extra", "tags")
 
 // subnetFromRow decodes one subnet row.
 func subnetFromRow(r rowReader, maps mapCache) (*core.Subnet, error) {
@@ -30,6 +30,7 @@ func subnetFromRow(r rowReader, maps mapCache) (*core.Subnet, error) {
 	s.EnableDHCP, s.IPv6RAMode, s.IPv6AddressMode, s.SegmentID, s.SubnetPoolID = r.bool(), r.str(), r.str(), r.str(), r.str()
 	serviceTypes := r.str()
 	s.Extra = r.jsonMap(maps)
+	s.Tags = r.strs()
 	if err := r.failed(); err != nil {
 		return nil, err
 	}
@@ -57,7 +58,7 @@ func subnetFromRow(r rowReader, maps mapCache) (*core.Subnet, error) {
 
 // subnetValues are the stored forms of a subnet's structured attributes.
 type subnetValues struct {
-	pools, dns, routes, serviceTypes, extra string
+	pools, dns, routes, serviceTypes, extra, tags string
 }
 
 func encodeSubnet(s *core.Subnet) (v subnetValues, err error) {
@@ -73,7 +74,10 @@ func encodeSubnet(s *core.Subnet) (v subnetValues, err error) {
 	if v.serviceTypes, err = encodeJSON(s.ServiceTypes); err != nil {
 		return v, err
 	}
-	v.extra, err = encodeMap(s.Extra)
+	if v.extra, err = encodeMap(s.Extra); err != nil {
+		return v, err
+	}
+	v.tags, err = tagList(s.Tags)
 	return v, err
 }
 
@@ -90,14 +94,14 @@ func (t *tx) CreateSubnet(ctx context.Context, s *core.Subnet) error {
 	now := t.s.now()
 	added, err := t.execCount(ctx, `INSERT INTO subnets (id, project_id, name, description, created_at, updated_at,
 		revision_number, network_id, ip_version, cidr, gateway_ip, allocation_pools, dns_nameservers, host_routes,
-		enable_dhcp, ipv6_ra_mode, ipv6_address_mode, segment_id, subnetpool_id, service_types, extra)
-		SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		enable_dhcp, ipv6_ra_mode, ipv6_address_mode, segment_id, subnetpool_id, service_types, extra, tags)
+		SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (SELECT 1 FROM networks WHERE id = ?)
 		ON CONFLICT DO NOTHING`,
 		s.ID, s.ProjectID, s.Name, s.Description, now.Unix(), now.Unix(),
 		s.NetworkID, s.IPVersion, prefixText(s.CIDR), addrText(s.GatewayIP), v.pools, v.dns, v.routes,
 		s.EnableDHCP, s.IPv6RAMode, s.IPv6AddressMode, s.SegmentID, s.SubnetPoolID, v.serviceTypes, v.extra,
-		s.NetworkID)
+		v.tags, s.NetworkID)
 	if err != nil {
 		return wrap("create subnet", err)
 	}
@@ -130,11 +134,6 @@ func (t *tx) GetSubnet(ctx context.Context, id string) (*core.Subnet, error) {
 	if s == nil {
 		return nil, core.SubnetNotFound(id)
 	}
-	tags, err := t.loadTags(ctx, tagSubnets, oneID(id), map[string]int{id: 0})
-	if err != nil {
-		return nil, err
-	}
-	tags.spread(1, func(_ int, v []string) { s.Tags = v })
 	return s, nil
 }
 
@@ -149,11 +148,12 @@ func (t *tx) UpdateSubnet(ctx context.Context, s *core.Subnet) error {
 	now := t.s.now()
 	changed, err := t.execCount(ctx, `UPDATE subnets SET name = ?, description = ?, gateway_ip = ?,
 		allocation_pools = ?, dns_nameservers = ?, host_routes = ?, enable_dhcp = ?, ipv6_ra_mode = ?,
-		ipv6_address_mode = ?, segment_id = ?, subnetpool_id = ?, service_types = ?, extra = ?, updated_at = ?,
+		ipv6_address_mode = ?, segment_id = ?, subnetpool_id = ?, service_types = ?, extra = ?, tags = ?,
+		updated_at = ?,
 		revision_number = revision_number + 1
 		WHERE id = ? AND revision_number = ?`,
 		s.Name, s.Description, addrText(s.GatewayIP), v.pools, v.dns, v.routes, s.EnableDHCP, s.IPv6RAMode,
-		s.IPv6AddressMode, s.SegmentID, s.SubnetPoolID, v.serviceTypes, v.extra, now.Unix(),
+		s.IPv6AddressMode, s.SegmentID, s.SubnetPoolID, v.serviceTypes, v.extra, v.tags, now.Unix(),
 		s.ID, s.RevisionNumber)
 	if err != nil {
 		return wrap("update subnet", err)
@@ -217,19 +217,6 @@ func (t *tx) ListSubnets(ctx context.Context, opts *core.ListOptions) ([]*core.S
 	if q.reverse {
 		slices.Reverse(out)
 	}
-	set := idSet{all: q.whole}
-	pos := make(map[string]int, len(out))
-	for i, s := range out {
-		pos[s.ID] = i
-		if !set.all {
-			set.ids = append(set.ids, s.ID)
-		}
-	}
-	tags, err := t.loadTags(ctx, tagSubnets, set, pos)
-	if err != nil {
-		return nil, err
-	}
-	tags.spread(len(out), func(i int, v []string) { out[i].Tags = v })
 	return out, nil
 }
 

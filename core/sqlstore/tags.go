@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 )
 
@@ -12,8 +14,29 @@ const (
 	tagPorts    = "ports"
 )
 
-// setTags stores the tags of a resource; replace first deletes the ones it
-// had.
+// tagList is the stored form of a resource's tags, the tags column: a
+// sorted JSON list without duplicates.
+func tagList(tags []string) (string, error) {
+	if len(tags) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(uniqueTags(tags))
+	if err != nil {
+		return "", fmt.Errorf("sqlstore: encode tags: %w", err)
+	}
+	return string(b), nil
+}
+
+// uniqueTags returns tags sorted, without duplicates.
+func uniqueTags(tags []string) []string {
+	uniq := slices.Clone(tags)
+	slices.Sort(uniq)
+	return slices.Compact(uniq)
+}
+
+// setTags stores the rows of a resource's tags in the tags table; replace
+// first deletes the ones it had. The resource's tags column is written
+// with the resource.
 func (t *tx) setTags(ctx context.Context, rtype, id string, tags []string, replace bool) error {
 	if replace {
 		if _, err := t.exec(ctx, `DELETE FROM tags WHERE resource_type = ? AND resource_id = ?`, rtype, id); err != nil {
@@ -23,9 +46,7 @@ func (t *tx) setTags(ctx context.Context, rtype, id string, tags []string, repla
 	if len(tags) == 0 {
 		return nil
 	}
-	uniq := slices.Clone(tags)
-	slices.Sort(uniq)
-	uniq = slices.Compact(uniq)
+	uniq := uniqueTags(tags)
 	q := make([]byte, 0, 64+len(uniq)*12)
 	q = append(q, "INSERT INTO tags (resource_type, resource_id, tag) VALUES "...)
 	args := make([]any, 0, 3*len(uniq))
@@ -47,28 +68,4 @@ func (t *tx) setTags(ctx context.Context, rtype, id string, tags []string, repla
 func (t *tx) deleteTags(ctx context.Context, rtype, id string) error {
 	_, err := t.exec(ctx, `DELETE FROM tags WHERE resource_type = ? AND resource_id = ?`, rtype, id)
 	return wrap("delete tags", err)
-}
-
-// loadTags reads the sorted tags of the resources in set, which pos
-// indexes.
-func (t *tx) loadTags(ctx context.Context, rtype string, set idSet, pos map[string]int) (*grouped[string], error) {
-	cond, args, err := t.inSet("resource_id", set)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := t.query(ctx, `SELECT resource_id, tag FROM tags WHERE resource_type = ? AND `+cond+` ORDER BY resource_id, tag`,
-		append([]any{rtype}, args...)...)
-	if err != nil {
-		return nil, wrap("load tags", err)
-	}
-	defer rows.Close()
-	out := newGrouped[string](pos)
-	var id, tag string
-	for rows.Next() {
-		if err := rows.Scan(&id, &tag); err != nil {
-			return nil, wrap("load tags", err)
-		}
-		out.add(id, tag)
-	}
-	return out, wrap("load tags", rows.Err())
 }

@@ -19,7 +19,8 @@ CREATE TABLE networks (
     external         BOOLEAN NOT NULL DEFAULT FALSE,
     mtu              BIGINT  NOT NULL DEFAULT 0,
     vlan_transparent BOOLEAN NOT NULL DEFAULT FALSE,
-    extra            TEXT    NOT NULL DEFAULT 'null'
+    extra            TEXT    NOT NULL DEFAULT 'null',
+    tags             TEXT    NOT NULL DEFAULT '[]'
 );
 CREATE INDEX networks_project_id ON networks (project_id);
 
@@ -60,7 +61,8 @@ CREATE TABLE subnets (
     segment_id        TEXT    NOT NULL DEFAULT '',
     subnetpool_id     TEXT    NOT NULL DEFAULT '',
     service_types     TEXT    NOT NULL DEFAULT '[]',
-    extra             TEXT    NOT NULL DEFAULT 'null'
+    extra             TEXT    NOT NULL DEFAULT 'null',
+    tags              TEXT    NOT NULL DEFAULT '[]'
 );
 CREATE INDEX subnets_network_id ON subnets (network_id, seq);
 CREATE INDEX subnets_project_id ON subnets (project_id);
@@ -86,6 +88,7 @@ CREATE TABLE ports (
     vif_type        TEXT    NOT NULL DEFAULT '',
     vif_details     TEXT    NOT NULL DEFAULT 'null',
     extra           TEXT    NOT NULL DEFAULT 'null',
+    tags            TEXT    NOT NULL DEFAULT '[]',
     CONSTRAINT ports_network_id_mac_address_key UNIQUE (network_id, mac_address)
 );
 CREATE INDEX ports_project_id ON ports (project_id);
@@ -114,7 +117,9 @@ CREATE TABLE ip_allocations (
 );
 CREATE INDEX ip_allocations_port_id ON ip_allocations (port_id);
 
--- Tags of any resource type.
+-- Tags of any resource type, one row each: what tag filters search. The
+-- tags column of networks, subnets and ports holds the same tags as a sorted
+-- JSON list, which is what reads use.
 CREATE TABLE tags (
     resource_type TEXT NOT NULL,
     resource_id   TEXT NOT NULL,

@@ -25,8 +25,10 @@ CREATE TABLE networks (
     mtu              INTEGER NOT NULL DEFAULT 0,
     vlan_transparent BOOLEAN NOT NULL DEFAULT FALSE,
     extra            TEXT    NOT NULL DEFAULT 'null',
+    tags             TEXT    NOT NULL DEFAULT '[]',
     row_json         TEXT    GENERATED ALWAYS AS (json_array(id, project_id, name, description, created_at,
-        updated_at, revision_number, admin_state_up, status, shared, external, mtu, vlan_transparent, extra)) STORED
+        updated_at, revision_number, admin_state_up, status, shared, external, mtu, vlan_transparent, extra,
+        tags)) STORED
 ) WITHOUT ROWID;
 CREATE INDEX networks_project_id ON networks (project_id);
 
@@ -70,10 +72,11 @@ CREATE TABLE subnets (
     subnetpool_id     TEXT    NOT NULL DEFAULT '',
     service_types     TEXT    NOT NULL DEFAULT '[]',
     extra             TEXT    NOT NULL DEFAULT 'null',
+    tags              TEXT    NOT NULL DEFAULT '[]',
     row_json          TEXT    GENERATED ALWAYS AS (json_array(id, project_id, name, description, created_at,
         updated_at, revision_number, network_id, ip_version, cidr, gateway_ip, allocation_pools, dns_nameservers,
         host_routes, enable_dhcp, ipv6_ra_mode, ipv6_address_mode, segment_id, subnetpool_id, service_types,
-        extra)) STORED
+        extra, tags)) STORED
 );
 CREATE INDEX subnets_network_id ON subnets (network_id, seq);
 CREATE INDEX subnets_project_id ON subnets (project_id);
@@ -99,9 +102,10 @@ CREATE TABLE ports (
     vif_type        TEXT    NOT NULL DEFAULT '',
     vif_details     TEXT    NOT NULL DEFAULT 'null',
     extra           TEXT    NOT NULL DEFAULT 'null',
+    tags            TEXT    NOT NULL DEFAULT '[]',
     row_json        TEXT    GENERATED ALWAYS AS (json_array(id, project_id, name, description, created_at,
         updated_at, revision_number, network_id, admin_state_up, mac_address, device_id, device_owner, status,
-        host_id, vnic_type, vif_type, profile, vif_details, extra)) STORED,
+        host_id, vnic_type, vif_type, profile, vif_details, extra, tags)) STORED,
     CONSTRAINT ports_network_id_mac_address_key UNIQUE (network_id, mac_address)
 ) WITHOUT ROWID;
 CREATE INDEX ports_project_id ON ports (project_id);
@@ -132,7 +136,9 @@ CREATE TABLE ip_allocations (
 ) WITHOUT ROWID;
 CREATE INDEX ip_allocations_port_id ON ip_allocations (port_id);
 
--- Tags of any resource type.
+-- Tags of any resource type, one row each: what tag filters search. The
+-- tags column of networks, subnets and ports holds the same tags as a sorted
+-- JSON list, which is what reads use.
 CREATE TABLE tags (
     resource_type TEXT NOT NULL,
     resource_id   TEXT NOT NULL,
