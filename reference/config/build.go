@@ -1,0 +1,96 @@
+package config
+
+import (
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ml2go/ml2go/core"
+	"github.com/ml2go/ml2go/core/ml2"
+	"github.com/ml2go/ml2go/typedrivers"
+	"github.com/ml2go/ml2go/typedrivers/flat"
+	"github.com/ml2go/ml2go/typedrivers/geneve"
+	"github.com/ml2go/ml2go/typedrivers/gre"
+	"github.com/ml2go/ml2go/typedrivers/local"
+	"github.com/ml2go/ml2go/typedrivers/vlan"
+	"github.com/ml2go/ml2go/typedrivers/vxlan"
+)
+
+// MTU returns the MTU options of the type drivers: global_physnet_mtu,
+// [ml2] path_mtu, physical_network_mtus and overlay_ip_version.
+func (c *Config) MTU() typedrivers.MTUConfig {
+	global := c.GlobalPhysnetMTU
+	if global == 0 {
+		global = typedrivers.NoGlobalPhysnetMTU
+	}
+	return typedrivers.MTUConfig{
+		GlobalPhysnetMTU:    global,
+		PathMTU:             c.ML2Options.PathMTU,
+		PhysicalNetworkMTUs: maps.Clone(c.ML2Options.PhysicalNetworkMTUs),
+		OverlayIPVersion:    c.ML2Options.OverlayIPVersion,
+	}
+}
+
+// TypeDrivers builds the type drivers named by [ml2] type_drivers, in that
+// order, configured by their sections and the MTU options, logging to log
+// (nil discards). A name given twice is built once. A name that is not a
+// built-in type driver is a *Error about [ml2] type_drivers. The drivers
+// check their configuration when initialized.
+func (c *Config) TypeDrivers(log hclog.Logger) ([]core.TypeDriver, error) {
+	mtu := c.MTU()
+	var out []core.TypeDriver
+	seen := map[string]bool{}
+	for _, name := range c.ML2Options.TypeDrivers {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		var d core.TypeDriver
+		switch name {
+		case core.TypeFlat:
+			d = flat.New(flat.Config{FlatNetworks: c.Flat.FlatNetworks, MTU: mtu, Logger: log})
+		case core.TypeVLAN:
+			d = vlan.New(vlan.Config{NetworkVLANRanges: c.VLAN.NetworkVLANRanges, MTU: mtu, Logger: log})
+		case core.TypeVXLAN:
+			d = vxlan.New(vxlan.Config{VNIRanges: c.VXLAN.VNIRanges, VXLANGroup: c.VXLAN.VXLANGroup, MTU: mtu, Logger: log})
+		case core.TypeGRE:
+			d = gre.New(gre.Config{TunnelIDRanges: c.GRE.TunnelIDRanges, MTU: mtu, Logger: log})
+		case core.TypeGeneve:
+			d = geneve.New(geneve.Config{VNIRanges: c.Geneve.VNIRanges, MaxHeaderSize: c.Geneve.MaxHeaderSize, MTU: mtu, Logger: log})
+		case core.TypeLocal:
+			d = local.New(local.Config{Logger: log})
+		default:
+			v := c.source(sectionML2, "type_drivers", strings.Join(DefaultTypeDrivers, ","))
+			return nil, itemError(v, name, errors.New("unknown type driver (ml2go has "+strings.Join(DefaultTypeDrivers, ", ")+")"))
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// ML2 returns the ML2 plugin's configuration: [ml2] tenant_network_types,
+// external_network_type, mechanism_drivers and extension_drivers, and
+// global_physnet_mtu, base_mac, agent_down_time, max_dns_nameservers and
+// max_subnet_host_routes from [DEFAULT]. Logger and DefaultProjectID are
+// left for the caller.
+//
+// ml2.Config takes zero values as defaults, so global_physnet_mtu = 0
+// gives networks with no segment MTU 1500 rather than 0, and an empty
+// tenant_network_types means local networks for tenants.
+func (c *Config) ML2() ml2.Config {
+	m := c.ML2Options
+	return ml2.Config{
+		TenantNetworkTypes:  slices.Clone(m.TenantNetworkTypes),
+		ExternalNetworkType: m.ExternalNetworkType,
+		MechanismDrivers:    slices.Clone(m.MechanismDrivers),
+		ExtensionDrivers:    slices.Clone(m.ExtensionDrivers),
+		GlobalPhysnetMTU:    c.GlobalPhysnetMTU,
+		BaseMAC:             c.BaseMAC,
+		MaxDNSNameservers:   c.MaxDNSNameservers,
+		MaxHostRoutes:       c.MaxSubnetHostRoutes,
+		AgentDownTime:       c.AgentDownTime,
+	}
+}

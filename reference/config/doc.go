@@ -1,0 +1,33 @@
+// Package config reads the reference server's configuration from the INI
+// files Neutron is configured with, such as neutron.conf and ml2_conf.ini,
+// so that an operator can point ml2go-server at the files they have.
+//
+// Load reads files in order, later files overriding earlier ones option by
+// option, as Neutron's repeated --config-file does, and returns a typed
+// Config. Values and ReadFiles are the oslo.config-compatible reader
+// underneath: sections, '#' and ';' comments, "name = value" and
+// "name: value", and indented continuation lines.
+//
+// # Defaults
+//
+// Without files the server runs with Neutron's defaults except where ml2go
+// needs no deployment to be useful: auth_strategy is noauth (Neutron:
+// keystone), so bind_host, when not set, is 127.0.0.1 rather than 0.0.0.0;
+// [ml2] type_drivers enables every built-in type driver and
+// tenant_network_types is vxlan (Neutron: local). [database] connection,
+// when not set, is a SQLite file in a data directory the caller chooses
+// (see Config.DatabaseDSN).
+//
+// # What is read, what is ignored, what is an error
+//
+// Config lists the options ml2go reads. Any other option or section in the
+// files is not an error: it is listed in Config.Ignored, so that the
+// server can say once that it ignores it. A bad value is an error, a
+// *Error naming the file, line, section and option, for example
+//
+//	ml2_conf.ini:12: [ml2_type_vlan] network_vlan_ranges: "physnet1:200:100": end of VLAN range is less than start of VLAN range
+//
+// Ranges are parsed with the type drivers' own parsers, so the rules are
+// those of the drivers. Config.TypeDrivers and Config.ML2 turn a Config
+// into the type drivers and the ML2 plugin configuration of package core.
+package config
