@@ -6,6 +6,6 @@
 //
 // core knows nothing of Linux, HTTP or go-plugin. The ML2 orchestrator that
 // runs drivers with Neutron's precommit/postcommit and port-binding semantics
-// lives in core/ml2, address management in core/ipam and the SQL store in
-// core/sqlstore.
+// lives in core/ml2, address management in core/ipam, project quotas in
+// core/quota and the SQL store in core/sqlstore.
 package core

@@ -149,6 +149,29 @@ func SubnetInUse(subnetID string) error {
 		"Unable to complete operation on subnet %s: One or more ports have an IP allocation from this subnet.", subnetID)
 }
 
+// SegmentInUse refuses to delete a segment that subnets or bound ports
+// still use; reason says which.
+func SegmentInUse(segmentID, reason string) error {
+	return newErr(KindConflict, "SegmentInUse", "Segment '%s' cannot be deleted: %s.", segmentID, reason)
+}
+
+// OverQuota is returned when creating resources would exceed the project's
+// quota for some of them; the message lists them as Neutron does:
+// "Quota exceeded for resources: ['network', 'port'].".
+func OverQuota(resources []string) error {
+	quoted := make([]string, len(resources))
+	for i, r := range resources {
+		quoted[i] = "'" + r + "'"
+	}
+	return newErr(KindConflict, "OverQuota", "Quota exceeded for resources: [%s].", strings.Join(quoted, ", "))
+}
+
+// TenantQuotaNotFound is returned when deleting the quotas of a project
+// that has none of its own.
+func TenantQuotaNotFound(projectID string) error {
+	return newErr(KindNotFound, "TenantQuotaNotFound", "Quota for tenant %s could not be found.", projectID)
+}
+
 // NoNetworkAvailable is returned when no tenant segment can be allocated.
 func NoNetworkAvailable() error {
 	return newErr(KindUnavailable, "NoNetworkAvailable",

@@ -76,3 +76,13 @@ func (ExtensionDriverBase) ProcessUpdatePort(context.Context, Tx, map[string]any
 
 // ExtendPort does nothing.
 func (ExtensionDriverBase) ExtendPort(context.Context, *Port) error { return nil }
+
+// ExtensionAttributer is implemented by extension drivers that add
+// attributes to resources: the API layer accepts them in requests (handing
+// them to the driver's Process* hooks) and shows them, from the resource's
+// Extra map, in responses.
+type ExtensionAttributer interface {
+	// ExtensionAttributes returns the attribute names the driver adds,
+	// by resource: "networks", "subnets" or "ports".
+	ExtensionAttributes() map[string][]string
+}

@@ -96,6 +96,11 @@ type Segment struct {
 	Dynamic     bool
 	Name        string
 	Description string
+	// CreatedAt, UpdatedAt and RevisionNumber are the segment's standard
+	// attributes, set by the store.
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	RevisionNumber int64
 }
 
 // Network is an L2 network and its segments.

@@ -140,3 +140,19 @@ func (r *Registry) ExtensionDrivers(names []string) ([]NamedExtensionDriver, err
 	}
 	return out, nil
 }
+
+// MechanismDriver returns the mechanism driver registered under name.
+func (r *Registry) MechanismDriver(name string) (MechanismDriver, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	d, ok := r.mechs[name]
+	return d, ok
+}
+
+// ExtensionDriver returns the extension driver registered under name.
+func (r *Registry) ExtensionDriver(name string) (ExtensionDriver, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	d, ok := r.exts[name]
+	return d, ok
+}

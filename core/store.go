@@ -49,7 +49,13 @@ type Tx interface {
 	NetworkSegments(ctx context.Context, networkID string, includeDynamic bool) ([]Segment, error)
 	// SetSegmentationID changes a segment's segmentation id.
 	SetSegmentationID(ctx context.Context, segmentID string, id int64) error
+	// UpdateSegment writes Name and Description.
+	UpdateSegment(ctx context.Context, seg *Segment) error
+	// DeleteSegment deletes a segment; one that a subnet uses is
+	// SegmentInUse.
 	DeleteSegment(ctx context.Context, id string) error
+	// ListSegments lists segments, static and dynamic, of every network.
+	ListSegments(ctx context.Context, opts *ListOptions) ([]*Segment, error)
 
 	CreateSubnet(ctx context.Context, s *Subnet) error
 	GetSubnet(ctx context.Context, id string) (*Subnet, error)
@@ -88,6 +94,49 @@ type Tx interface {
 	UpdateAgent(ctx context.Context, a *Agent) error
 	DeleteAgent(ctx context.Context, id string) error
 	ListAgents(ctx context.Context, opts *ListOptions) ([]*Agent, error)
+
+	// ProjectQuotas returns the limits a project has of its own, by
+	// resource name; empty when it has none.
+	ProjectQuotas(ctx context.Context, projectID string) (map[string]int, error)
+	// SetProjectQuotas creates or replaces limits of a project; the
+	// project's other limits stay.
+	SetProjectQuotas(ctx context.Context, projectID string, limits map[string]int) error
+	// DeleteProjectQuotas deletes every limit of a project. It is
+	// TenantQuotaNotFound when the project had none.
+	DeleteProjectQuotas(ctx context.Context, projectID string) error
+	// ListProjectQuotas returns the limits of every project that has some
+	// of its own, by project id.
+	ListProjectQuotas(ctx context.Context) (map[string]map[string]int, error)
+	// CountResources counts, in one query, the resources of the named
+	// kinds ("network", "subnet", "port") a project owns. Kinds the store
+	// does not hold are left out of the result.
+	CountResources(ctx context.Context, projectID string, resources ...string) (map[string]int, error)
+
+	// IPUsage reports address usage for the network-ip-availability
+	// extension in one grouped query: a row per subnet of the matching
+	// networks, with the number of its IP allocations, and a row with an
+	// empty SubnetID per matching network without subnets, ordered by
+	// network id then subnet creation. Filters accepted: "network_id",
+	// "network_name", "project_id", "tenant_id" and "ip_version" (which
+	// leaves out networks without a subnet of that version); ProjectScope
+	// applies as for networks. Sorts, Limit and Marker are ignored.
+	IPUsage(ctx context.Context, opts *ListOptions) ([]IPUsage, error)
+}
+
+// IPUsage is one row of an IP availability report: a subnet and the number
+// of its allocated addresses, or a network without subnets (SubnetID "").
+type IPUsage struct {
+	NetworkID       string
+	NetworkName     string
+	ProjectID       string
+	SubnetID        string
+	SubnetName      string
+	IPVersion       int
+	CIDR            netip.Prefix
+	AllocationPools []IPRange
+	// Used is the number of IP allocations in the subnet, whatever the
+	// port's owner and whether or not the address is in a pool.
+	Used int64
 }
 
 // IPAllocation ties an address of a subnet to a port.
@@ -109,6 +158,9 @@ type ListOptions struct {
 	// Ports accept "fixed_ips" values of the form "ip_address=<ip>",
 	// "subnet_id=<id>" and "ip_address_substr=<s>", and "id_prefix" values
 	// matching the start of the id.
+	// Agents accept "heartbeat_after" and "heartbeat_before": Unix times
+	// in seconds that the last heartbeat must be strictly later, or
+	// earlier, than (the plugin turns the API's "alive" filter into them).
 	Filters map[string][]string
 	// Sorts orders the result; "id" ascending is appended as a tiebreaker.
 	Sorts []SortKey

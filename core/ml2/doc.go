@@ -16,6 +16,13 @@
 //     optimistic concurrency; failed attempts are retried up to ten times
 //     before binding_failed is committed.
 //
+// The Plugin also serves what Neutron's ML2 deployments expose next to the
+// core resources: segments (the segments service plugin: CreateSegment and
+// friends, which reserve through the type drivers but call no mechanism
+// driver), agents (their heartbeats, the alive filter, admin updates) and
+// network IP availability (address usage per network and subnet, counted
+// by the store in one query).
+//
 // A Plugin is built from a Config naming drivers of a core.Registry and a
 // core.Store; it has no package-level state.
 package ml2

@@ -189,6 +189,9 @@ type snapshot struct {
 	Networks []*core.Network
 	Subnets  []*core.Subnet
 	Ports    []*core.Port
+	// Segments include dynamic ones.
+	Segments []*core.Segment
+	Agents   []*core.Agent
 }
 
 func (e *env) snapshot() snapshot {
@@ -200,6 +203,10 @@ func (e *env) snapshot() snapshot {
 	s.Subnets, err = e.plugin.ListSubnets(e.ctx, nil)
 	require.NoError(e.t, err)
 	s.Ports, err = e.plugin.ListPorts(e.ctx, nil)
+	require.NoError(e.t, err)
+	s.Segments, err = e.plugin.ListSegments(e.ctx, nil)
+	require.NoError(e.t, err)
+	s.Agents, err = e.plugin.ListAgents(e.ctx, nil)
 	require.NoError(e.t, err)
 	return s
 }

@@ -94,6 +94,18 @@ func (p *Plugin) ExtensionAliases() []string {
 	return out
 }
 
+// ExtensionAttributes returns the attributes the extension drivers add to
+// a resource ("networks", "subnets", "ports"), in driver order.
+func (p *Plugin) ExtensionAttributes(resource string) []string {
+	var out []string
+	for _, e := range p.exts {
+		if a, ok := e.Driver.(core.ExtensionAttributer); ok {
+			out = append(out, a.ExtensionAttributes()[resource]...)
+		}
+	}
+	return out
+}
+
 func (p *Plugin) projectOr(id string) string {
 	if id == "" {
 		return p.cfg.DefaultProjectID

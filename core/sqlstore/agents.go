@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -179,5 +180,36 @@ var agentSpec = listSpec{
 		"started_at":          {col: "a.started_at", kind: kindInt, sort: true},
 		"heartbeat_timestamp": {col: "a.heartbeat_at", kind: kindInt, sort: true},
 	},
+	groups: []filterGroup{
+		{keys: []string{filterHeartbeatAfter}, build: heartbeatFilter(filterHeartbeatAfter, ">")},
+		{keys: []string{filterHeartbeatBefore}, build: heartbeatFilter(filterHeartbeatBefore, "<")},
+	},
 	notFound: core.AgentNotFound,
+}
+
+// Names of the agent filters on the last heartbeat (see core.ListOptions).
+const (
+	filterHeartbeatAfter  = "heartbeat_after"
+	filterHeartbeatBefore = "heartbeat_before"
+)
+
+// heartbeatFilter matches agents whose last heartbeat compares with op to
+// one of the key's values, Unix times in seconds.
+func heartbeatFilter(key, op string) func(w *where, values map[string][]string) error {
+	return func(w *where, values map[string][]string) error {
+		converted, err := convertValues(key, kindInt, values[key])
+		if err != nil {
+			return err
+		}
+		if len(converted) == 0 {
+			w.add("1 = 0")
+			return nil
+		}
+		conds := make([]string, len(converted))
+		for i := range converted {
+			conds[i] = "a.heartbeat_at " + op + " ?"
+		}
+		w.add("("+strings.Join(conds, " OR ")+")", converted...)
+		return nil
+	}
 }

@@ -56,6 +56,12 @@
 // deleting a network removes its segments; deleting a segment that a subnet
 // uses is SegmentInUse.
 //
+// Quota limits are rows of (project, resource, limit), only for the limits
+// a project has of its own. Counting a project's resources for quotas is
+// one query, and so is the IP usage report of the network-ip-availability
+// extension: networks joined with their subnets and IP allocations,
+// grouped by subnet.
+//
 // # Performance
 //
 // Every connection prepares each statement it runs with arguments once

@@ -54,7 +54,7 @@ func (t *tx) CreateNetwork(ctx context.Context, n *core.Network) error {
 	if err != nil {
 		return err
 	}
-	tags, err := tagList(n.Tags)
+	tags, err := tagList(&n.Tags)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (t *tx) UpdateNetwork(ctx context.Context, n *core.Network) error {
 	if err != nil {
 		return err
 	}
-	tags, err := tagList(n.Tags)
+	tags, err := tagList(&n.Tags)
 	if err != nil {
 		return err
 	}

@@ -50,8 +50,10 @@ func TestNetworkCRUD(t *testing.T) {
 			AdminStateUp: true, Status: core.StatusActive, Shared: true, External: true, MTU: 1450,
 			VLANTransparent: true,
 			Segments: []core.Segment{
-				{ID: "g1", NetworkID: "n1", NetworkType: core.TypeVXLAN, SegmentationID: 1001, Index: 0, MTU: 1450, Name: "first"},
-				{ID: "g2", NetworkID: "n1", NetworkType: core.TypeVLAN, PhysicalNetwork: "phys", SegmentationID: 7, Index: 1, MTU: 1500},
+				{ID: "g1", NetworkID: "n1", NetworkType: core.TypeVXLAN, SegmentationID: 1001, Index: 0, MTU: 1450, Name: "first",
+					CreatedAt: created, UpdatedAt: created},
+				{ID: "g2", NetworkID: "n1", NetworkType: core.TypeVLAN, PhysicalNetwork: "phys", SegmentationID: 7, Index: 1, MTU: 1500,
+					CreatedAt: created, UpdatedAt: created},
 			},
 			Subnets: []string{"sb", "sa"},
 			Extra:   map[string]any{"k": "v", "n": float64(1)},

@@ -50,7 +50,7 @@ func encodePortMaps(p *core.Port) (m portMaps, err error) {
 	if m.extra, err = encodeMap(p.Extra); err != nil {
 		return m, err
 	}
-	m.tags, err = tagList(p.Tags)
+	m.tags, err = tagList(&p.Tags)
 	return m, err
 }
 

@@ -77,7 +77,7 @@ func encodeSubnet(s *core.Subnet) (v subnetValues, err error) {
 	if v.extra, err = encodeMap(s.Extra); err != nil {
 		return v, err
 	}
-	v.tags, err = tagList(s.Tags)
+	v.tags, err = tagList(&s.Tags)
 	return v, err
 }
 

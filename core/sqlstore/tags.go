@@ -14,13 +14,14 @@ const (
 	tagPorts    = "ports"
 )
 
-// tagList is the stored form of a resource's tags, the tags column: a
-// sorted JSON list without duplicates.
-func tagList(tags []string) (string, error) {
-	if len(tags) == 0 {
+// tagList sorts *tags and drops duplicates, as they read back, and returns
+// their stored form, the tags column: a JSON list.
+func tagList(tags *[]string) (string, error) {
+	if len(*tags) == 0 {
 		return "[]", nil
 	}
-	b, err := json.Marshal(uniqueTags(tags))
+	*tags = uniqueTags(*tags)
+	b, err := json.Marshal(*tags)
 	if err != nil {
 		return "", fmt.Errorf("sqlstore: encode tags: %w", err)
 	}

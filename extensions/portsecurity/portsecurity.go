@@ -30,7 +30,10 @@ type Driver struct {
 	log                      hclog.Logger
 }
 
-var _ core.ExtensionDriver = (*Driver)(nil)
+var (
+	_ core.ExtensionDriver     = (*Driver)(nil)
+	_ core.ExtensionAttributer = (*Driver)(nil)
+)
 
 // New returns a driver logging to log (nil discards).
 func New(log hclog.Logger) *Driver {
@@ -42,6 +45,12 @@ func New(log hclog.Logger) *Driver {
 
 // ExtensionAliases returns ["port-security"].
 func (d *Driver) ExtensionAliases() []string { return []string{Alias} }
+
+// ExtensionAttributes returns port_security_enabled for networks and
+// ports.
+func (d *Driver) ExtensionAttributes() map[string][]string {
+	return map[string][]string{"networks": {Attribute}, "ports": {Attribute}}
+}
 
 // ProcessCreateNetwork stores the request's value, true when it has none.
 func (d *Driver) ProcessCreateNetwork(_ context.Context, _ core.Tx, req map[string]any, n *core.Network) error {
