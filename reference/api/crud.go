@@ -1,0 +1,220 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/ml2go/ml2go/core"
+)
+
+// kind is what the generic handlers need of a resource type. get and list
+// see only what the caller may see; a resource the caller may not see is
+// its NotFound error.
+type kind[T any] struct {
+	res *resource
+	// extra are the extension drivers' attributes of the resource.
+	extra []string
+	// quota names the resource in quotas; "" means not counted.
+	quota   string
+	id      func(*T) string
+	project func(*T) string
+	view    func(*T, *caller) map[string]any
+	get     func(ctx context.Context, c *caller, id string) (*T, error)
+	list    func(ctx context.Context, c *caller, opts *core.ListOptions) ([]*T, error)
+	create  func(ctx context.Context, c *caller, b body) (*T, error)
+	update  func(ctx context.Context, c *caller, id string, b body, ifRevision *int64) (*T, error)
+	delete  func(ctx context.Context, c *caller, id string) error
+}
+
+func (k *kind[T]) envelope(v any) map[string]any { return map[string]any{k.res.name: v} }
+
+// serveList answers GET /<collection>.
+func serveList[T any](k *kind[T]) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		c := callerOf(r)
+		q, err := parseQuery(r, c)
+		if err != nil {
+			return err
+		}
+		items, err := k.list(r.Context(), c, &q.opts)
+		if err != nil {
+			return err
+		}
+		out := make([]map[string]any, len(items))
+		ids := make([]string, len(items))
+		for i, it := range items {
+			out[i] = pick(k.view(it, c), q.fields)
+			ids[i] = k.id(it)
+		}
+		resp := map[string]any{k.res.collection: out}
+		if l := links(r, &q.opts, ids); l != nil {
+			resp[k.res.collection+"_links"] = l
+		}
+		writeJSON(w, http.StatusOK, resp)
+		return nil
+	}
+}
+
+// serveShow answers GET /<collection>/{id}.
+func serveShow[T any](k *kind[T]) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		c := callerOf(r)
+		it, err := k.get(r.Context(), c, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, k.envelope(pick(k.view(it, c), fieldsOf(r.URL.Query()))))
+		return nil
+	}
+}
+
+// serveCreate answers POST /<collection>, one resource or a bulk. A bulk
+// is all or nothing: when one item fails, those created before it are
+// deleted.
+func serveCreate[T any](a *API, k *kind[T]) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		c := callerOf(r)
+		bodies, bulk, err := readBodies(r, k.res, true)
+		if err != nil {
+			return err
+		}
+		if err := a.checkQuota(r.Context(), c, k.quota, bodies); err != nil {
+			return err
+		}
+		for _, b := range bodies {
+			if err := checkAttrs(b, k.res, k.extra, true, c.admin); err != nil {
+				return err
+			}
+		}
+		var created []*T
+		for _, b := range bodies {
+			it, err := k.create(r.Context(), c, b)
+			if err != nil {
+				for _, done := range created {
+					if derr := k.delete(context.WithoutCancel(r.Context()), c, k.id(done)); derr != nil {
+						a.log.Error("could not undo a bulk create", "resource", k.res.name, "id", k.id(done), "error", derr)
+					}
+				}
+				return err
+			}
+			created = append(created, it)
+		}
+		if !bulk {
+			writeJSON(w, http.StatusCreated, k.envelope(k.view(created[0], c)))
+			return nil
+		}
+		out := make([]map[string]any, len(created))
+		for i, it := range created {
+			out[i] = k.view(it, c)
+		}
+		writeJSON(w, http.StatusCreated, map[string]any{k.res.collection: out})
+		return nil
+	}
+}
+
+// serveUpdate answers PUT /<collection>/{id}.
+func serveUpdate[T any](k *kind[T]) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		c := callerOf(r)
+		bodies, _, err := readBodies(r, k.res, false)
+		if err != nil {
+			return err
+		}
+		if err := checkAttrs(bodies[0], k.res, k.extra, false, c.admin); err != nil {
+			return err
+		}
+		rev, err := ifMatch(r)
+		if err != nil {
+			return err
+		}
+		id := r.PathValue("id")
+		if err := ownedOrDenied(r.Context(), c, k, id, "update"); err != nil {
+			return err
+		}
+		it, err := k.update(r.Context(), c, id, bodies[0], rev)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, k.envelope(k.view(it, c)))
+		return nil
+	}
+}
+
+// serveDelete answers DELETE /<collection>/{id}, with If-Match checked
+// against the current revision.
+func serveDelete[T any](k *kind[T], revision func(*T) int64) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if r.ContentLength > 0 {
+			return badRequest("Request body is not supported in DELETE.")
+		}
+		c := callerOf(r)
+		rev, err := ifMatch(r)
+		if err != nil {
+			return err
+		}
+		id := r.PathValue("id")
+		if err := ownedOrDenied(r.Context(), c, k, id, "delete"); err != nil {
+			return err
+		}
+		if rev != nil && revision != nil {
+			it, err := k.get(r.Context(), c, id)
+			if err != nil {
+				return err
+			}
+			if cur := revision(it); cur != *rev {
+				return core.RevisionNumberConstraintFailed(*rev, cur)
+			}
+		}
+		if err := k.delete(r.Context(), c, id); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+// ownedOrDenied lets admins through; others must see the resource (else
+// its NotFound) and own it (else a policy error).
+func ownedOrDenied[T any](ctx context.Context, c *caller, k *kind[T], id, action string) error {
+	if c.admin {
+		return nil
+	}
+	it, err := k.get(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	if !c.owns(k.project(it)) {
+		return policyDenied(action + "_" + k.res.name)
+	}
+	return nil
+}
+
+// policyDenied is Neutron's error for an action the policy refuses.
+func policyDenied(rule string) error {
+	return core.Typed(core.KindNotAuthorized, "PolicyNotAuthorized", "rule:%s is disallowed by policy", rule)
+}
+
+// checkQuota counts a create's resources against the owner's quota.
+func (a *API) checkQuota(ctx context.Context, c *caller, resource string, bodies []body) error {
+	if a.quotas == nil || resource == "" {
+		return nil
+	}
+	want := map[string]int{}
+	for _, b := range bodies {
+		p, err := project(b, c)
+		if err != nil {
+			return err
+		}
+		want[p]++
+	}
+	for p, n := range want {
+		if err := a.quotas.Check(ctx, p, map[string]int{resource: n}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isNotFound reports a typed not-found error.
+func isNotFound(err error) bool { return errors.Is(err, core.ErrNotFound) }
