@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -19,7 +20,7 @@ type kind[T any] struct {
 	quota   string
 	id      func(*T) string
 	project func(*T) string
-	view    func(*T, *caller) map[string]any
+	view    func(*obj, *T, *caller)
 	get     func(ctx context.Context, c *caller, id string) (*T, error)
 	list    func(ctx context.Context, c *caller, opts *core.ListOptions) ([]*T, error)
 	create  func(ctx context.Context, c *caller, b body) (*T, error)
@@ -27,7 +28,41 @@ type kind[T any] struct {
 	delete  func(ctx context.Context, c *caller, id string) error
 }
 
-func (k *kind[T]) envelope(v any) map[string]any { return map[string]any{k.res.name: v} }
+// one writes {"<name>": <view of it>}.
+func (k *kind[T]) one(it *T, c *caller, fields map[string]bool) ([]byte, error) {
+	o := &obj{buf: make([]byte, 0, 1024), fields: fields}
+	o.buf = append(o.buf, `{"`+k.res.name+`":`...)
+	o.begin()
+	k.view(o, it, c)
+	o.end()
+	o.buf = append(o.buf, '}')
+	return o.buf, o.err
+}
+
+// many writes {"<collection>": [<views>], "<collection>_links": links}.
+func (k *kind[T]) many(items []*T, c *caller, fields map[string]bool, links []map[string]string) ([]byte, error) {
+	o := &obj{buf: make([]byte, 0, 64+len(items)*1024), fields: fields}
+	o.buf = append(o.buf, `{"`+k.res.collection+`":[`...)
+	for i, it := range items {
+		if i > 0 {
+			o.buf = append(o.buf, ',')
+		}
+		o.begin()
+		k.view(o, it, c)
+		o.end()
+	}
+	o.buf = append(o.buf, ']')
+	if links != nil {
+		b, err := json.Marshal(links)
+		if err != nil {
+			return nil, err
+		}
+		o.buf = append(o.buf, `,"`+k.res.collection+`_links":`...)
+		o.buf = append(o.buf, b...)
+	}
+	o.buf = append(o.buf, '}')
+	return o.buf, o.err
+}
 
 // serveList answers GET /<collection>.
 func serveList[T any](k *kind[T]) handlerFunc {
@@ -41,17 +76,15 @@ func serveList[T any](k *kind[T]) handlerFunc {
 		if err != nil {
 			return err
 		}
-		out := make([]map[string]any, len(items))
-		ids := make([]string, len(items))
-		for i, it := range items {
-			out[i] = pick(k.view(it, c), q.fields)
-			ids[i] = k.id(it)
+		var l []map[string]string
+		if q.opts.Limit > 0 && len(items) > 0 {
+			l = links(r, &q.opts, k.id(items[0]), k.id(items[len(items)-1]), len(items))
 		}
-		resp := map[string]any{k.res.collection: out}
-		if l := links(r, &q.opts, ids); l != nil {
-			resp[k.res.collection+"_links"] = l
+		b, err := k.many(items, c, q.fields, l)
+		if err != nil {
+			return err
 		}
-		writeJSON(w, http.StatusOK, resp)
+		writeRaw(w, http.StatusOK, b)
 		return nil
 	}
 }
@@ -64,7 +97,11 @@ func serveShow[T any](k *kind[T]) handlerFunc {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, k.envelope(pick(k.view(it, c), fieldsOf(r.URL.Query()))))
+		b, err := k.one(it, c, fieldsOf(r.URL.Query()))
+		if err != nil {
+			return err
+		}
+		writeRaw(w, http.StatusOK, b)
 		return nil
 	}
 }
@@ -100,15 +137,16 @@ func serveCreate[T any](a *API, k *kind[T]) handlerFunc {
 			}
 			created = append(created, it)
 		}
-		if !bulk {
-			writeJSON(w, http.StatusCreated, k.envelope(k.view(created[0], c)))
-			return nil
+		var b []byte
+		if bulk {
+			b, err = k.many(created, c, nil, nil)
+		} else {
+			b, err = k.one(created[0], c, nil)
 		}
-		out := make([]map[string]any, len(created))
-		for i, it := range created {
-			out[i] = k.view(it, c)
+		if err != nil {
+			return err
 		}
-		writeJSON(w, http.StatusCreated, map[string]any{k.res.collection: out})
+		writeRaw(w, http.StatusCreated, b)
 		return nil
 	}
 }
@@ -136,7 +174,11 @@ func serveUpdate[T any](k *kind[T]) handlerFunc {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, k.envelope(k.view(it, c)))
+		b, err := k.one(it, c, nil)
+		if err != nil {
+			return err
+		}
+		writeRaw(w, http.StatusOK, b)
 		return nil
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/ml2go/ml2go/core"
@@ -104,6 +105,14 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
 	}
 	writeJSON(w, status, map[string]neutronError{"NeutronError": body})
+}
+
+// writeRaw writes an encoded JSON response.
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }
 
 // writeJSON writes v as a JSON response.

@@ -49,7 +49,7 @@ var reserved = map[string]bool{
 // query is a parsed listing (or show) query.
 type query struct {
 	opts   core.ListOptions
-	fields []string
+	fields map[string]bool // nil: all
 }
 
 // parseQuery reads fields, filters, sorting and pagination.
@@ -101,45 +101,32 @@ func parseQuery(r *http.Request, c *caller) (*query, error) {
 	return q, nil
 }
 
-// fieldsOf returns the requested fields, without empty values.
-func fieldsOf(v url.Values) []string {
-	var out []string
+// fieldsOf returns the requested fields, without empty values; nil means
+// all.
+func fieldsOf(v url.Values) map[string]bool {
+	var out map[string]bool
 	for _, f := range v["fields"] {
 		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[f] = true
 		}
 	}
 	return out
 }
 
-// pick keeps only fields of view (all of it when fields is empty).
-func pick(view map[string]any, fields []string) map[string]any {
-	if len(fields) == 0 {
-		return view
-	}
-	out := make(map[string]any, len(fields))
-	for _, f := range fields {
-		if v, ok := view[f]; ok {
-			out[f] = v
-		}
-	}
-	return out
-}
-
-// links returns the pagination links of a page of ids, as Neutron's
-// get_pagination_links: next unless a forward page came back short,
-// previous unless a reverse page did.
-func links(r *http.Request, opts *core.ListOptions, ids []string) []map[string]string {
-	if opts.Limit == 0 || len(ids) == 0 {
-		return nil
-	}
-	short := len(ids) < opts.Limit
-	var out []map[string]string
+// links returns the pagination links of a page of n items from first to
+// last, as Neutron's get_pagination_links: next unless a forward page came
+// back short, previous unless a reverse page did.
+func links(r *http.Request, opts *core.ListOptions, first, last string, n int) []map[string]string {
+	short := n < opts.Limit
+	out := []map[string]string{}
 	if !(short && !opts.PageReverse) {
-		out = append(out, map[string]string{"rel": "next", "href": pageURL(r, ids[len(ids)-1], false)})
+		out = append(out, map[string]string{"rel": "next", "href": pageURL(r, last, false)})
 	}
 	if !(short && opts.PageReverse) {
-		out = append(out, map[string]string{"rel": "previous", "href": pageURL(r, ids[0], true)})
+		out = append(out, map[string]string{"rel": "previous", "href": pageURL(r, first, true)})
 	}
 	return out
 }

@@ -152,11 +152,17 @@ func (a *API) availabilityRoutes(handle func(string, handlerFunc)) {
 		if err != nil {
 			return err
 		}
-		out := make([]map[string]any, len(all))
+		o := &obj{buf: []byte(`{"network_ip_availabilities":[`), fields: q.fields}
 		for i, n := range all {
-			out[i] = pick(availabilityView(n), q.fields)
+			if i > 0 {
+				o.buf = append(o.buf, ',')
+			}
+			o.begin()
+			availabilityView(o, n)
+			o.end()
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"network_ip_availabilities": out})
+		o.buf = append(o.buf, "]}"...)
+		writeRaw(w, http.StatusOK, o.buf)
 		return nil
 	})
 	handle("GET /v2.0/network-ip-availabilities/{id}", func(w http.ResponseWriter, r *http.Request) error {
@@ -167,25 +173,31 @@ func (a *API) availabilityRoutes(handle func(string, handlerFunc)) {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, map[string]any{
-			"network_ip_availability": pick(availabilityView(n), fieldsOf(r.URL.Query())),
-		})
+		o := &obj{buf: []byte(`{"network_ip_availability":`), fields: fieldsOf(r.URL.Query())}
+		o.begin()
+		availabilityView(o, n)
+		o.end()
+		o.buf = append(o.buf, '}')
+		writeRaw(w, http.StatusOK, o.buf)
 		return nil
 	})
 }
 
-func availabilityView(n *ml2.NetworkIPAvailability) map[string]any {
-	subnets := make([]map[string]any, len(n.Subnets))
-	for i, s := range n.Subnets {
-		subnets[i] = map[string]any{
-			"subnet_id": s.SubnetID, "subnet_name": s.SubnetName, "cidr": s.CIDR.String(),
-			"ip_version": s.IPVersion, "total_ips": s.TotalIPs, "used_ips": s.UsedIPs,
-		}
-	}
-	return map[string]any{
-		"network_id": n.NetworkID, "network_name": n.NetworkName,
-		"project_id": n.ProjectID, "tenant_id": n.ProjectID,
-		"total_ips": n.TotalIPs, "used_ips": n.UsedIPs,
-		"subnet_ip_availability": subnets,
-	}
+// availabilityView writes a network's IP availability.
+func availabilityView(o *obj, n *ml2.NetworkIPAvailability) {
+	o.str("network_id", n.NetworkID)
+	o.str("network_name", n.NetworkName)
+	o.str("project_id", n.ProjectID)
+	o.str("tenant_id", n.ProjectID)
+	o.bigInt("total_ips", n.TotalIPs)
+	o.bigInt("used_ips", n.UsedIPs)
+	o.list("subnet_ip_availability", len(n.Subnets), func(i int, o *obj) {
+		s := &n.Subnets[i]
+		o.str("subnet_id", s.SubnetID)
+		o.str("subnet_name", s.SubnetName)
+		o.str("cidr", s.CIDR.String())
+		o.int("ip_version", int64(s.IPVersion))
+		o.bigInt("total_ips", s.TotalIPs)
+		o.bigInt("used_ips", s.UsedIPs)
+	})
 }

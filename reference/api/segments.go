@@ -38,7 +38,7 @@ func (a *API) segmentKind() *kind[core.Segment] {
 		res:     segmentResource,
 		id:      func(s *core.Segment) string { return s.ID },
 		project: func(*core.Segment) string { return "" },
-		view:    func(s *core.Segment, _ *caller) map[string]any { return segmentView(s) },
+		view:    func(o *obj, s *core.Segment, _ *caller) { segmentView(o, s) },
 		get: func(ctx context.Context, c *caller, id string) (*core.Segment, error) {
 			if err := adminOnly(c); err != nil {
 				return nil, err
@@ -142,7 +142,7 @@ func (a *API) agentRoutes(handle func(string, handlerFunc)) {
 		res:     agentResource,
 		id:      func(ag *core.Agent) string { return ag.ID },
 		project: func(*core.Agent) string { return "" },
-		view:    func(ag *core.Agent, _ *caller) map[string]any { return a.agentView(ag, time.Now()) },
+		view:    func(o *obj, ag *core.Agent, _ *caller) { a.agentView(o, ag, time.Now()) },
 		get: func(ctx context.Context, c *caller, id string) (*core.Agent, error) {
 			if err := adminOnly(c); err != nil {
 				return nil, err

@@ -43,7 +43,7 @@ func (a *API) subnetKind() *kind[core.Subnet] {
 		quota:   "subnet",
 		id:      func(s *core.Subnet) string { return s.ID },
 		project: func(s *core.Subnet) string { return s.ProjectID },
-		view:    func(s *core.Subnet, _ *caller) map[string]any { return subnetView(s) },
+		view:    func(o *obj, s *core.Subnet, _ *caller) { subnetView(o, s) },
 		get:     a.visibleSubnet,
 		list: func(ctx context.Context, c *caller, opts *core.ListOptions) ([]*core.Subnet, error) {
 			return a.plugin.ListSubnets(ctx, opts)

@@ -13,22 +13,6 @@ const timeFormat = "2006-01-02T15:04:05Z"
 
 func timestamp(t time.Time) string { return t.UTC().Format(timeFormat) }
 
-// nullable shows "" as null.
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// nullableAddr shows the zero address as null.
-func nullableAddr(a netip.Addr) any {
-	if !a.IsValid() {
-		return nil
-	}
-	return a.String()
-}
-
 // orEmpty shows a nil list as [].
 func orEmpty[T any](s []T) []T {
 	if s == nil {
@@ -37,196 +21,184 @@ func orEmpty[T any](s []T) []T {
 	return s
 }
 
-// standard adds the standard attributes to a view.
-func standard(v map[string]any, s *core.Standard) {
-	v["id"] = s.ID
-	v["name"] = s.Name
-	v["description"] = s.Description
-	v["tenant_id"] = s.ProjectID
-	v["project_id"] = s.ProjectID
-	v["created_at"] = timestamp(s.CreatedAt)
-	v["updated_at"] = timestamp(s.UpdatedAt)
-	v["revision_number"] = s.RevisionNumber
-	v["tags"] = orEmpty(s.Tags)
+// standard writes the standard attributes.
+func standard(o *obj, s *core.Standard) {
+	o.str("id", s.ID)
+	o.str("name", s.Name)
+	o.str("description", s.Description)
+	o.str("tenant_id", s.ProjectID)
+	o.str("project_id", s.ProjectID)
+	o.str("created_at", timestamp(s.CreatedAt))
+	o.str("updated_at", timestamp(s.UpdatedAt))
+	o.int("revision_number", s.RevisionNumber)
+	o.strs("tags", s.Tags)
 }
 
-// extra adds the extension drivers' attributes from a resource's Extra.
-func extra(v map[string]any, names []string, m map[string]any) {
+// extra writes the extension drivers' attributes from a resource's Extra.
+func extra(o *obj, names []string, m map[string]any) {
 	for _, n := range names {
-		v[n] = m[n]
+		if o.want(n) {
+			o.value(n, m[n])
+		}
 	}
 }
 
-// networkView shows a network; provider attributes only to admins.
-func (a *API) networkView(n *core.Network, c *caller) map[string]any {
-	v := map[string]any{
-		"admin_state_up":          n.AdminStateUp,
-		"status":                  n.Status,
-		"subnets":                 orEmpty(n.Subnets),
-		"shared":                  n.Shared,
-		"router:external":         n.External,
-		"mtu":                     n.MTU,
-		"availability_zone_hints": []string{},
-		"availability_zones":      []string{},
-		"ipv4_address_scope":      nil,
-		"ipv6_address_scope":      nil,
-		"l2_adjacency":            true,
-	}
-	standard(v, &n.Standard)
-	extra(v, a.extAttrs["networks"], n.Extra)
+// networkView writes a network; provider attributes only for admins.
+func (a *API) networkView(o *obj, n *core.Network, c *caller) {
+	standard(o, &n.Standard)
+	o.bool("admin_state_up", n.AdminStateUp)
+	o.str("status", n.Status)
+	o.strs("subnets", n.Subnets)
+	o.bool("shared", n.Shared)
+	o.bool("router:external", n.External)
+	o.int("mtu", int64(n.MTU))
+	o.strs("availability_zone_hints", nil)
+	o.strs("availability_zones", nil)
+	o.null("ipv4_address_scope")
+	o.null("ipv6_address_scope")
+	o.bool("l2_adjacency", true)
+	extra(o, a.extAttrs["networks"], n.Extra)
 	if !c.admin {
-		return v
+		return
 	}
 	switch len(n.Segments) {
 	case 0:
-		v["provider:network_type"], v["provider:physical_network"], v["provider:segmentation_id"] = nil, nil, nil
+		o.null("provider:network_type")
+		o.null("provider:physical_network")
+		o.null("provider:segmentation_id")
 	case 1:
-		for k, x := range providerView(n.Segments[0]) {
-			v[k] = x
-		}
+		providerView(o, n.Segments[0])
 	default:
-		segs := make([]map[string]any, len(n.Segments))
-		for i, s := range n.Segments {
-			segs[i] = providerView(s)
+		o.list("segments", len(n.Segments), func(i int, o *obj) { providerView(o, n.Segments[i]) })
+	}
+}
+
+// providerView writes a segment as provider:* attributes.
+func providerView(o *obj, s core.Segment) {
+	o.str("provider:network_type", s.NetworkType)
+	o.strOrNull("provider:physical_network", s.PhysicalNetwork)
+	segmentationID(o, "provider:segmentation_id", s.SegmentationID)
+}
+
+// segmentationID writes an id, 0 (unset) as null.
+func segmentationID(o *obj, k string, id int64) {
+	if id == 0 {
+		o.null(k)
+		return
+	}
+	o.int(k, id)
+}
+
+// addrOrNull writes an address, the zero one as null.
+func addrOrNull(o *obj, k string, a netip.Addr) {
+	if !a.IsValid() {
+		o.null(k)
+		return
+	}
+	o.str(k, a.String())
+}
+
+// subnetView writes a subnet.
+func subnetView(o *obj, s *core.Subnet) {
+	standard(o, &s.Standard)
+	o.str("network_id", s.NetworkID)
+	o.int("ip_version", int64(s.IPVersion))
+	o.str("cidr", s.CIDR.String())
+	addrOrNull(o, "gateway_ip", s.GatewayIP)
+	o.list("allocation_pools", len(s.AllocationPools), func(i int, o *obj) {
+		o.str("start", s.AllocationPools[i].Start.String())
+		o.str("end", s.AllocationPools[i].End.String())
+	})
+	o.list("host_routes", len(s.HostRoutes), func(i int, o *obj) {
+		o.str("destination", s.HostRoutes[i].Destination.String())
+		o.str("nexthop", s.HostRoutes[i].NextHop.String())
+	})
+	if o.want("dns_nameservers") {
+		dns := make([]string, len(s.DNSNameservers))
+		for i, d := range s.DNSNameservers {
+			dns[i] = d.String()
 		}
-		v["segments"] = segs
+		o.strs("dns_nameservers", dns)
 	}
-	return v
+	o.bool("enable_dhcp", s.EnableDHCP)
+	o.strOrNull("ipv6_ra_mode", s.IPv6RAMode)
+	o.strOrNull("ipv6_address_mode", s.IPv6AddressMode)
+	o.strOrNull("segment_id", s.SegmentID)
+	o.strOrNull("subnetpool_id", s.SubnetPoolID)
+	o.strs("service_types", s.ServiceTypes)
 }
 
-// providerView shows a segment as provider:* attributes.
-func providerView(s core.Segment) map[string]any {
-	var segID any
-	if s.SegmentationID != 0 {
-		segID = s.SegmentationID
+// portView writes a port; binding details other than the VNIC type only
+// for admins.
+func (a *API) portView(o *obj, p *core.Port, c *caller) {
+	standard(o, &p.Standard)
+	o.str("network_id", p.NetworkID)
+	o.str("mac_address", p.MACAddress)
+	o.bool("admin_state_up", p.AdminStateUp)
+	o.str("status", p.Status)
+	o.str("device_id", p.DeviceID)
+	o.str("device_owner", p.DeviceOwner)
+	o.list("fixed_ips", len(p.FixedIPs), func(i int, o *obj) {
+		o.str("subnet_id", p.FixedIPs[i].SubnetID)
+		o.str("ip_address", p.FixedIPs[i].IPAddress.String())
+	})
+	o.str("binding:vnic_type", p.Binding.VNICType)
+	extra(o, a.extAttrs["ports"], p.Extra)
+	if !c.admin {
+		return
 	}
-	return map[string]any{
-		"provider:network_type":     s.NetworkType,
-		"provider:physical_network": nullable(s.PhysicalNetwork),
-		"provider:segmentation_id":  segID,
-	}
-}
-
-// subnetView shows a subnet.
-func subnetView(s *core.Subnet) map[string]any {
-	pools := make([]map[string]string, len(s.AllocationPools))
-	for i, p := range s.AllocationPools {
-		pools[i] = map[string]string{"start": p.Start.String(), "end": p.End.String()}
-	}
-	routes := make([]map[string]string, len(s.HostRoutes))
-	for i, r := range s.HostRoutes {
-		routes[i] = map[string]string{"destination": r.Destination.String(), "nexthop": r.NextHop.String()}
-	}
-	dns := make([]string, len(s.DNSNameservers))
-	for i, d := range s.DNSNameservers {
-		dns[i] = d.String()
-	}
-	v := map[string]any{
-		"network_id":        s.NetworkID,
-		"ip_version":        s.IPVersion,
-		"cidr":              s.CIDR.String(),
-		"gateway_ip":        nullableAddr(s.GatewayIP),
-		"allocation_pools":  pools,
-		"host_routes":       routes,
-		"dns_nameservers":   dns,
-		"enable_dhcp":       s.EnableDHCP,
-		"ipv6_ra_mode":      nullable(s.IPv6RAMode),
-		"ipv6_address_mode": nullable(s.IPv6AddressMode),
-		"segment_id":        nullable(s.SegmentID),
-		"subnetpool_id":     nullable(s.SubnetPoolID),
-		"service_types":     orEmpty(s.ServiceTypes),
-	}
-	standard(v, &s.Standard)
-	return v
-}
-
-// portView shows a port; binding details other than the VNIC type only
-// to admins.
-func (a *API) portView(p *core.Port, c *caller) map[string]any {
-	ips := make([]map[string]string, len(p.FixedIPs))
-	for i, f := range p.FixedIPs {
-		ips[i] = map[string]string{"subnet_id": f.SubnetID, "ip_address": f.IPAddress.String()}
-	}
-	v := map[string]any{
-		"network_id":        p.NetworkID,
-		"mac_address":       p.MACAddress,
-		"admin_state_up":    p.AdminStateUp,
-		"status":            p.Status,
-		"device_id":         p.DeviceID,
-		"device_owner":      p.DeviceOwner,
-		"fixed_ips":         ips,
-		"binding:vnic_type": p.Binding.VNICType,
-	}
-	standard(v, &p.Standard)
-	extra(v, a.extAttrs["ports"], p.Extra)
-	if c.admin {
-		b := &p.Binding
-		details := map[string]any{}
-		for k, x := range b.VIFDetails {
-			details[k] = x
-		}
+	b := &p.Binding
+	o.str("binding:host_id", b.HostID)
+	o.value("binding:profile", b.Profile)
+	o.str("binding:vif_type", b.VIFType)
+	if o.want("binding:vif_details") {
+		details := b.VIFDetails
 		if len(b.Levels) > 0 {
+			details = make(map[string]any, len(b.VIFDetails)+1)
+			for k, x := range b.VIFDetails {
+				details[k] = x
+			}
 			bound := map[string]string{}
 			for _, l := range b.Levels {
 				bound[strconv.Itoa(l.Level)] = l.Driver
 			}
 			details["bound_drivers"] = bound
 		}
-		profile := b.Profile
-		if profile == nil {
-			profile = map[string]any{}
-		}
-		v["binding:host_id"] = b.HostID
-		v["binding:profile"] = profile
-		v["binding:vif_type"] = b.VIFType
-		v["binding:vif_details"] = details
+		o.value("binding:vif_details", details)
 	}
-	return v
 }
 
-// segmentView shows a segment of the segments API.
-func segmentView(s *core.Segment) map[string]any {
-	var segID any
-	if s.SegmentationID != 0 {
-		segID = s.SegmentationID
-	}
-	return map[string]any{
-		"id":               s.ID,
-		"network_id":       s.NetworkID,
-		"name":             nullable(s.Name),
-		"description":      nullable(s.Description),
-		"network_type":     s.NetworkType,
-		"physical_network": nullable(s.PhysicalNetwork),
-		"segmentation_id":  segID,
-		"created_at":       timestamp(s.CreatedAt),
-		"updated_at":       timestamp(s.UpdatedAt),
-		"revision_number":  s.RevisionNumber,
-	}
+// segmentView writes a segment of the segments API.
+func segmentView(o *obj, s *core.Segment) {
+	o.str("id", s.ID)
+	o.str("network_id", s.NetworkID)
+	o.strOrNull("name", s.Name)
+	o.strOrNull("description", s.Description)
+	o.str("network_type", s.NetworkType)
+	o.strOrNull("physical_network", s.PhysicalNetwork)
+	segmentationID(o, "segmentation_id", s.SegmentationID)
+	o.str("created_at", timestamp(s.CreatedAt))
+	o.str("updated_at", timestamp(s.UpdatedAt))
+	o.int("revision_number", s.RevisionNumber)
 }
 
 // agentTimeFormat is how agents show times, as Neutron does.
 const agentTimeFormat = "2006-01-02 15:04:05.000000"
 
-// agentView shows an agent.
-func (a *API) agentView(ag *core.Agent, now time.Time) map[string]any {
-	conf := ag.Configurations
-	if conf == nil {
-		conf = map[string]any{}
-	}
-	return map[string]any{
-		"id":                  ag.ID,
-		"agent_type":          ag.AgentType,
-		"binary":              ag.Binary,
-		"topic":               ag.Topic,
-		"host":                ag.Host,
-		"admin_state_up":      ag.AdminStateUp,
-		"created_at":          ag.CreatedAt.UTC().Format(agentTimeFormat),
-		"started_at":          ag.StartedAt.UTC().Format(agentTimeFormat),
-		"heartbeat_timestamp": ag.HeartbeatAt.UTC().Format(agentTimeFormat),
-		"description":         nullable(ag.Description),
-		"availability_zone":   nullable(ag.AvailabilityZone),
-		"resources_synced":    nil,
-		"alive":               ag.Alive(now, a.plugin.AgentDownTime()),
-		"configurations":      conf,
-	}
+// agentView writes an agent.
+func (a *API) agentView(o *obj, ag *core.Agent, now time.Time) {
+	o.str("id", ag.ID)
+	o.str("agent_type", ag.AgentType)
+	o.str("binary", ag.Binary)
+	o.str("topic", ag.Topic)
+	o.str("host", ag.Host)
+	o.bool("admin_state_up", ag.AdminStateUp)
+	o.str("created_at", ag.CreatedAt.UTC().Format(agentTimeFormat))
+	o.str("started_at", ag.StartedAt.UTC().Format(agentTimeFormat))
+	o.str("heartbeat_timestamp", ag.HeartbeatAt.UTC().Format(agentTimeFormat))
+	o.strOrNull("description", ag.Description)
+	o.strOrNull("availability_zone", ag.AvailabilityZone)
+	o.null("resources_synced")
+	o.bool("alive", ag.Alive(now, a.plugin.AgentDownTime()))
+	o.value("configurations", ag.Configurations)
 }
