@@ -111,6 +111,10 @@ type Tx interface {
 	// kinds ("network", "subnet", "port") a project owns. Kinds the store
 	// does not hold are left out of the result.
 	CountResources(ctx context.Context, projectID string, resources ...string) (map[string]int, error)
+	// QuotaUsage returns a project's limit of a resource (its own, else
+	// defaultLimit) and, unless that is negative (unlimited), how many it
+	// has, in one statement.
+	QuotaUsage(ctx context.Context, projectID, resource string, defaultLimit int) (limit, used int, err error)
 
 	// IPUsage reports address usage for the network-ip-availability
 	// extension in one grouped query: a row per subnet of the matching

@@ -1,6 +1,7 @@
 package ml2
 
 import (
+	"context"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -38,6 +39,16 @@ type Config struct {
 	DefaultProjectID string
 	// Logger receives the plugin's logs. Default: discard.
 	Logger hclog.Logger
+	// Quotas, when set, is consulted at the start of every network,
+	// subnet and port create transaction (quota.Quotas implements it).
+	Quotas QuotaChecker
+}
+
+// QuotaChecker checks a project's quota inside a create transaction.
+type QuotaChecker interface {
+	// CheckInTx returns OverQuota when the project may not create n more
+	// of resource ("network", "subnet", "port").
+	CheckInTx(ctx context.Context, tx core.Tx, projectID, resource string, n int) error
 }
 
 func (c *Config) setDefaults() {

@@ -23,6 +23,9 @@ func (p *Plugin) CreateNetwork(ctx context.Context, req *NetworkRequest) (*core.
 	}
 	var n *core.Network
 	err = p.store.Update(ctx, func(tx core.Tx) error {
+		if err := p.checkQuota(ctx, tx, p.projectOr(req.ProjectID), "network"); err != nil {
+			return err
+		}
 		n = &core.Network{
 			Standard: core.Standard{
 				ID:          uuid.NewString(),

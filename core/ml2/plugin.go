@@ -106,6 +106,15 @@ func (p *Plugin) ExtensionAttributes(resource string) []string {
 	return out
 }
 
+// checkQuota checks that the project may create one more resource, when
+// quotas are configured.
+func (p *Plugin) checkQuota(ctx context.Context, tx core.Tx, projectID, resource string) error {
+	if p.cfg.Quotas == nil {
+		return nil
+	}
+	return p.cfg.Quotas.CheckInTx(ctx, tx, projectID, resource, 1)
+}
+
 func (p *Plugin) projectOr(id string) string {
 	if id == "" {
 		return p.cfg.DefaultProjectID

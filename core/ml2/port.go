@@ -29,6 +29,9 @@ func (p *Plugin) CreatePort(ctx context.Context, req *PortRequest) (*core.Port, 
 	var net *core.Network
 	err = p.store.Update(ctx, func(tx core.Tx) error {
 		port.FixedIPs, port.Status = nil, core.StatusDown
+		if err := p.checkQuota(ctx, tx, port.ProjectID, "port"); err != nil {
+			return err
+		}
 		var err error
 		if net, err = tx.GetNetwork(ctx, port.NetworkID); err != nil {
 			return err

@@ -22,6 +22,9 @@ func (p *Plugin) CreateSubnet(ctx context.Context, req *SubnetRequest) (*core.Su
 		return nil, err
 	}
 	err = p.store.Update(ctx, func(tx core.Tx) error {
+		if err := p.checkQuota(ctx, tx, s.ProjectID, "subnet"); err != nil {
+			return err
+		}
 		net, err := tx.GetNetwork(ctx, s.NetworkID)
 		if err != nil {
 			return err

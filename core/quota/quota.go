@@ -236,3 +236,24 @@ func (q *Quotas) Check(ctx context.Context, projectID string, want map[string]in
 func pyList(names []string) string {
 	return "['" + strings.Join(names, "', '") + "']"
 }
+
+// CheckInTx checks, inside tx, that the project may create n more of
+// resource: OverQuota when what it has plus n exceeds its limit. One
+// statement, which counts only when the limit is not unlimited. The ML2
+// plugin calls it at the start of its create transactions when
+// configured with these quotas (ml2.Config.Quotas), so that the check and
+// the create see the same data.
+func (q *Quotas) CheckInTx(ctx context.Context, tx core.Tx, projectID, resource string, n int) error {
+	def, ok := q.defaults[resource]
+	if !ok || n <= 0 {
+		return nil
+	}
+	limit, used, err := tx.QuotaUsage(ctx, projectID, resource, def)
+	if err != nil {
+		return err
+	}
+	if limit >= 0 && used+n > limit {
+		return core.OverQuota([]string{resource})
+	}
+	return nil
+}

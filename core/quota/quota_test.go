@@ -183,3 +183,30 @@ func TestCheck(t *testing.T) {
 		}
 	})
 }
+
+func TestCheckInTx(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s core.Store) {
+		q := quota.New(s, quota.Limits{"port": 2})
+		own(t, s, "p", 2)
+		check := func(project, resource string, n int) error {
+			return s.View(ctx, func(tx core.Tx) error { return q.CheckInTx(ctx, tx, project, resource, n) })
+		}
+		err := check("p", "port", 1)
+		require.Error(t, err)
+		assert.Equal(t, "OverQuota", core.TypeOf(err))
+		assert.Equal(t, "Quota exceeded for resources: ['port'].", err.Error())
+		require.NoError(t, check("p", "network", 98))
+		assert.Equal(t, "OverQuota", core.TypeOf(check("p", "network", 99)))
+		require.NoError(t, check("other", "port", 2), "another project's usage")
+		require.NoError(t, check("p", "segment", 5), "resources without a quota")
+
+		// The project's own limit wins over the default; -1 is unlimited.
+		_, err = q.Update(ctx, "p", quota.Limits{"port": -1})
+		require.NoError(t, err)
+		require.NoError(t, check("p", "port", 1000))
+		_, err = q.Update(ctx, "p", quota.Limits{"port": 3})
+		require.NoError(t, err)
+		require.NoError(t, check("p", "port", 1))
+		assert.Error(t, check("p", "port", 2))
+	})
+}

@@ -123,3 +123,22 @@ func (t *tx) CountResources(ctx context.Context, projectID string, resources ...
 	}
 	return out, nil
 }
+
+// QuotaUsage returns, in one statement, a project's limit of a resource
+// (its own, else defaultLimit) and, unless that is unlimited (negative),
+// how many it has; used is 0 when unlimited.
+func (t *tx) QuotaUsage(ctx context.Context, projectID, resource string, defaultLimit int) (limit, used int, err error) {
+	table, ok := countedTables[resource]
+	if !ok {
+		return 0, 0, core.InvalidInput("no quota is counted for %s", resource)
+	}
+	var l, u sqlInt
+	err = t.queryRow(ctx, `SELECT q.lim, CASE WHEN q.lim < 0 THEN 0
+			ELSE (SELECT count(*) FROM `+table+` WHERE project_id = ?) END
+		FROM (SELECT coalesce((SELECT hard_limit FROM quotas WHERE project_id = ? AND resource = ?), ?) AS lim) q`,
+		projectID, projectID, resource, defaultLimit).Scan(&l, &u)
+	if err != nil {
+		return 0, 0, wrap("quota usage", err)
+	}
+	return int(l), int(u), nil
+}

@@ -15,9 +15,7 @@ import (
 type kind[T any] struct {
 	res *resource
 	// extra are the extension drivers' attributes of the resource.
-	extra []string
-	// quota names the resource in quotas; "" means not counted.
-	quota   string
+	extra   []string
 	id      func(*T) string
 	project func(*T) string
 	view    func(*obj, *T, *caller)
@@ -114,9 +112,6 @@ func serveCreate[T any](a *API, k *kind[T]) handlerFunc {
 		c := callerOf(r)
 		bodies, bulk, err := readBodies(r, k.res, true)
 		if err != nil {
-			return err
-		}
-		if err := a.checkQuota(r.Context(), c, k.quota, bodies); err != nil {
 			return err
 		}
 		for _, b := range bodies {
@@ -235,27 +230,6 @@ func ownedOrDenied[T any](ctx context.Context, c *caller, k *kind[T], id, action
 // policyDenied is Neutron's error for an action the policy refuses.
 func policyDenied(rule string) error {
 	return core.Typed(core.KindNotAuthorized, "PolicyNotAuthorized", "rule:%s is disallowed by policy", rule)
-}
-
-// checkQuota counts a create's resources against the owner's quota.
-func (a *API) checkQuota(ctx context.Context, c *caller, resource string, bodies []body) error {
-	if a.quotas == nil || resource == "" {
-		return nil
-	}
-	want := map[string]int{}
-	for _, b := range bodies {
-		p, err := project(b, c)
-		if err != nil {
-			return err
-		}
-		want[p]++
-	}
-	for p, n := range want {
-		if err := a.quotas.Check(ctx, p, map[string]int{resource: n}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // isNotFound reports a typed not-found error.

@@ -61,6 +61,7 @@ type env struct {
 	t      testing.TB
 	srv    *httptest.Server
 	plugin *ml2.Plugin
+	quotas *quota.Quotas
 }
 
 func newEnv(t testing.TB) *env {
@@ -84,17 +85,19 @@ func newEnv(t testing.TB) *env {
 	store, err := sqlstore.Open(ctx, "sqlite://:memory:")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
+	quotas := quota.New(store, quota.Defaults())
 	plugin, err := ml2.New(ctx, ml2.Config{
+		Quotas:             quotas,
 		TenantNetworkTypes: []string{core.TypeVXLAN},
 		MechanismDrivers:   []string{"fakeagent"},
 		ExtensionDrivers:   []string{portsecurity.Name},
 	}, reg, store)
 	require.NoError(t, err)
-	h, err := api.New(api.Config{Plugin: plugin, Quotas: quota.New(store, quota.Defaults()), Auth: testAuth})
+	h, err := api.New(api.Config{Plugin: plugin, Quotas: quotas, Auth: testAuth})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, plugin: plugin}
+	return &env{t: t, srv: srv, plugin: plugin, quotas: quotas}
 }
 
 // reply is a response: its status and decoded JSON body.

@@ -108,8 +108,20 @@ func (o *obj) value(k string, v any) {
 	if !o.key(k) {
 		return
 	}
-	if m, ok := v.(map[string]any); ok && m == nil {
-		o.buf = append(o.buf, "{}"...)
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 0 {
+			o.buf = append(o.buf, "{}"...)
+			return
+		}
+	case bool:
+		o.buf = strconv.AppendBool(o.buf, x)
+		return
+	case string:
+		o.buf = appendString(o.buf, x)
+		return
+	case nil:
+		o.buf = append(o.buf, "null"...)
 		return
 	}
 	b, err := json.Marshal(v)

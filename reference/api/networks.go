@@ -35,7 +35,6 @@ func (a *API) networkKind() *kind[core.Network] {
 	return &kind[core.Network]{
 		res:     networkResource,
 		extra:   a.extAttrs["networks"],
-		quota:   "network",
 		id:      func(n *core.Network) string { return n.ID },
 		project: func(n *core.Network) string { return n.ProjectID },
 		view:    a.networkView,

@@ -42,7 +42,6 @@ func (a *API) portKind() *kind[core.Port] {
 	return &kind[core.Port]{
 		res:     portResource,
 		extra:   a.extAttrs["ports"],
-		quota:   "port",
 		id:      func(p *core.Port) string { return p.ID },
 		project: func(p *core.Port) string { return p.ProjectID },
 		view:    a.portView,

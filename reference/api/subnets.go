@@ -40,7 +40,6 @@ func (a *API) subnetKind() *kind[core.Subnet] {
 	return &kind[core.Subnet]{
 		res:     subnetResource,
 		extra:   a.extAttrs["subnets"],
-		quota:   "subnet",
 		id:      func(s *core.Subnet) string { return s.ID },
 		project: func(s *core.Subnet) string { return s.ProjectID },
 		view:    func(o *obj, s *core.Subnet, _ *caller) { subnetView(o, s) },

@@ -101,9 +101,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: store, dsn: dsn}
+	quotas := quota.New(store, quota.Defaults())
 	mc := cfg.ML2()
 	mc.Logger = log.Named("ml2")
 	mc.DefaultProjectID = auth.NoauthProjectID
+	mc.Quotas = quotas
 	if s.plugin, err = ml2.New(ctx, mc, reg, store); err != nil {
 		_ = store.Close()
 		return nil, err
@@ -115,7 +117,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	}
 	s.handler, err = api.New(api.Config{
 		Plugin: s.plugin,
-		Quotas: quota.New(store, quota.Defaults()),
+		Quotas: quotas,
 		Auth:   authenticate,
 		Logger: log.Named("api"),
 	})

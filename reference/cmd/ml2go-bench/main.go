@@ -136,49 +136,52 @@ func bench(engine string, o options) error {
 		return err
 	}
 	body := `{"port":{"network_id":"` + netID + `"}}`
+	create := func() error { return c.call("POST", "ports", body, nil) }
 	created := 0
+	// grow creates ports up to n, from all clients.
+	grow := func(n int) error {
+		if n <= created {
+			return nil
+		}
+		_, err := concurrently(o.clients, n-created, create)
+		created = n
+		return err
+	}
 
 	seq := time.Now()
 	for range o.sequential {
-		if err := c.call("POST", "ports", body, nil); err != nil {
+		if err := create(); err != nil {
 			return err
 		}
 	}
 	seqRate := float64(o.sequential) / time.Since(seq).Seconds()
 	created += o.sequential
 
-	conc, err := concurrently(o.clients, o.concurrent, func() error { return c.call("POST", "ports", body, nil) })
-	if err != nil {
-		return err
-	}
-	concRate := float64(o.concurrent) / conc.Seconds()
-	created += o.concurrent
-
+	// Listings at each size, with the concurrent creates run when the
+	// port count reaches the smallest listing size.
 	lists := make([]string, 0, len(o.listSizes))
-	for _, size := range o.listSizes {
-		if size > created {
-			if _, err := concurrently(o.clients, size-created, func() error { return c.call("POST", "ports", body, nil) }); err != nil {
-				return err
-			}
-			created = size
-		} else if size < created {
+	var concRate float64
+	for i, size := range o.listSizes {
+		if err := grow(size); err != nil {
+			return err
+		}
+		if size < created {
 			lists = append(lists, fmt.Sprintf("(%d made)", created))
 			continue
 		}
-		var times []time.Duration
-		for range o.listRepeats {
-			var out struct{ Ports []json.RawMessage }
-			start := time.Now()
-			if err := c.call("GET", "ports", "", &out); err != nil {
+		l, err := c.listLatency(size, o.listRepeats)
+		if err != nil {
+			return err
+		}
+		lists = append(lists, l)
+		if i == 0 {
+			d, err := concurrently(o.clients, o.concurrent, create)
+			if err != nil {
 				return err
 			}
-			times = append(times, time.Since(start))
-			if len(out.Ports) != size {
-				return fmt.Errorf("listed %d ports, want %d", len(out.Ports), size)
-			}
+			concRate = float64(o.concurrent) / d.Seconds()
+			created += o.concurrent
 		}
-		slices.Sort(times)
-		lists = append(lists, fmt.Sprintf("%s/%s", ms(times[len(times)/2]), ms(times[len(times)*9/10])))
 	}
 	fmt.Printf("%-9s %22.0f %22.0f", engine, seqRate, concRate)
 	for _, l := range lists {
@@ -186,6 +189,29 @@ func bench(engine string, o options) error {
 	}
 	fmt.Println()
 	return nil
+}
+
+// listLatency lists every port repeats times and returns the median and
+// 90th percentile of the time to receive the whole response. The first
+// listing is decoded to check its length.
+func (c *client) listLatency(size, repeats int) (string, error) {
+	var out struct{ Ports []json.RawMessage }
+	if err := c.call("GET", "ports", "", &out); err != nil {
+		return "", err
+	}
+	if len(out.Ports) != size {
+		return "", fmt.Errorf("listed %d ports, want %d", len(out.Ports), size)
+	}
+	var times []time.Duration
+	for range repeats {
+		start := time.Now()
+		if err := c.call("GET", "ports", "", nil); err != nil {
+			return "", err
+		}
+		times = append(times, time.Since(start))
+	}
+	slices.Sort(times)
+	return fmt.Sprintf("%s/%s", ms(times[len(times)/2]), ms(times[len(times)*9/10])), nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
