@@ -4,7 +4,7 @@
 ML2GO_TEST_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export ML2GO_TEST_POSTGRES_DSN
 
-.PHONY: test check bench embed
+.PHONY: test check bench server embed
 
 test:
 	go test -race -count=1 ./...
@@ -14,7 +14,10 @@ check:
 	go vet ./...
 
 bench:
-	go test -run '^$$' -bench . -benchtime 2s ./core/...
+	go test -run '^$$' -bench . -benchtime 2s ./core/... ./reference/...
+
+server:
+	go run ./reference/cmd/ml2go-server
 
 embed:
 	go run ./examples/embed
