@@ -279,3 +279,15 @@ func (e *MechanismDriverError) Error() string {
 
 // Unwrap returns the inner errors.
 func (e *MechanismDriverError) Unwrap() []error { return e.Errors }
+
+// InvalidFilter is the error of a listing filtered on an attribute that is
+// not filterable (Neutron's filter validation, a 400).
+func InvalidFilter(attr string) error {
+	return Typed(KindBadRequest, "HTTPBadRequest", "['%s'] is invalid attribute for filtering", attr)
+}
+
+// InvalidSortKey is the error of a listing sorted on an attribute that is
+// not sortable (a 400).
+func InvalidSortKey(attr string) error {
+	return Typed(KindBadRequest, "HTTPBadRequest", "['%s'] is invalid attribute for sort_keys", attr)
+}

@@ -106,7 +106,7 @@ func TestAgents(t *testing.T) {
 			_, err := e.plugin.ListAgents(e.ctx, &core.ListOptions{Filters: map[string][]string{"alive": {"maybe"}}})
 			assert.Equal(t, "InvalidInput", core.TypeOf(err))
 			_, err = e.plugin.ListAgents(e.ctx, &core.ListOptions{Filters: map[string][]string{"bogus": {"1"}}})
-			assert.Equal(t, "InvalidInput", core.TypeOf(err))
+			assert.Equal(t, "HTTPBadRequest", core.TypeOf(err))
 		})
 	})
 }

@@ -128,7 +128,7 @@ func availabilityOrder(sorts []core.SortKey) (func(a, b *NetworkIPAvailability) 
 		case "used_ips":
 			c = func(a, b *NetworkIPAvailability) int { return a.UsedIPs.Cmp(b.UsedIPs) }
 		default:
-			return nil, core.InvalidInput("[%s] is invalid attribute for sort_key", s.Field)
+			return nil, core.InvalidSortKey(s.Field)
 		}
 		keys = append(keys, key{c, s.Desc})
 	}

@@ -137,9 +137,9 @@ func TestNetworkIPAvailability(t *testing.T) {
 			opts *core.ListOptions
 			typ  string
 		}{
-			{"unknown_filter", &core.ListOptions{Filters: map[string][]string{"cidr": {"10.0.0.0/8"}}}, "InvalidInput"},
+			{"unknown_filter", &core.ListOptions{Filters: map[string][]string{"cidr": {"10.0.0.0/8"}}}, "HTTPBadRequest"},
 			{"bad_ip_version", &core.ListOptions{Filters: map[string][]string{"ip_version": {"four"}}}, "InvalidInput"},
-			{"unknown_sort", &core.ListOptions{Sorts: []core.SortKey{{Field: "subnets"}}}, "InvalidInput"},
+			{"unknown_sort", &core.ListOptions{Sorts: []core.SortKey{{Field: "subnets"}}}, "HTTPBadRequest"},
 			{"unknown_marker", &core.ListOptions{Marker: "bogus"}, "NetworkNotFound"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

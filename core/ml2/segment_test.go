@@ -298,6 +298,6 @@ func TestListSegments(t *testing.T) {
 		assert.Equal(t, []string{n2.Segments[0].ID}, ids(&core.ListOptions{Filters: map[string][]string{
 			"network_type": {"vlan"}, "physical_network": {"physnet2"}, "segmentation_id": {"210"}}}))
 		_, err = e.plugin.ListSegments(e.ctx, &core.ListOptions{Filters: map[string][]string{"mtu": {"1500"}}})
-		assert.Equal(t, "InvalidInput", core.TypeOf(err))
+		assert.Equal(t, "HTTPBadRequest", core.TypeOf(err))
 	})
 }

@@ -59,7 +59,7 @@ func TestIPUsage(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) { require.Equal(t, tc.want, usage(tc.opts)) })
 		}
 		err := s.View(ctx, func(tx core.Tx) error { _, err := tx.IPUsage(ctx, filter("cidr", "10.0.0.0/24")); return err })
-		requireType(t, err, "InvalidInput")
+		requireType(t, err, "HTTPBadRequest")
 		err = s.View(ctx, func(tx core.Tx) error { _, err := tx.IPUsage(ctx, filter("ip_version", "four")); return err })
 		requireType(t, err, "InvalidInput")
 	})

@@ -204,7 +204,7 @@ keys:
 }
 
 func invalidFilter(key string) error {
-	return core.InvalidInput("[%s] is invalid attribute for filtering", key)
+	return core.InvalidFilter(key)
 }
 
 // convertValues converts the string values of a filter by the attribute's
@@ -309,7 +309,7 @@ func (spec *listSpec) sortKeys(sorts []core.SortKey) ([]sortKey, error) {
 	for _, s := range sorts {
 		a, ok := spec.attrs[s.Field]
 		if !ok || !a.sort {
-			return nil, core.InvalidInput("[%s] is invalid attribute for sort_key", s.Field)
+			return nil, core.InvalidSortKey(s.Field)
 		}
 		if slices.ContainsFunc(keys, func(k sortKey) bool { return k.col == a.col }) {
 			continue

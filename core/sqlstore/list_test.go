@@ -209,8 +209,8 @@ func TestListNetworks(t *testing.T) {
 			{name: "tags-any", opts: core.ListOptions{Filters: f("tags-any", "blue,green")}, want: []string{"n1", "n3"}},
 			{name: "not-tags", opts: core.ListOptions{Filters: f("not-tags", "red,blue")}, want: []string{"n2", "n3", "n4", "n5"}},
 			{name: "not-tags-any", opts: core.ListOptions{Filters: f("not-tags-any", "red")}, want: []string{"n3", "n4", "n5"}},
-			{name: "unknown filter", opts: core.ListOptions{Filters: f("color", "red")}, errType: "InvalidInput"},
-			{name: "created_at is not a filter", opts: core.ListOptions{Filters: f("created_at", "1")}, errType: "InvalidInput"},
+			{name: "unknown filter", opts: core.ListOptions{Filters: f("color", "red")}, errType: "HTTPBadRequest"},
+			{name: "created_at is not a filter", opts: core.ListOptions{Filters: f("created_at", "1")}, errType: "HTTPBadRequest"},
 			{name: "scope", opts: core.ListOptions{ProjectScope: "p1"}, want: []string{"n1", "n2", "n3", "n5"}},
 			{name: "scope and filter", opts: core.ListOptions{ProjectScope: "p3", Filters: f("name", "alpha")}, want: []string{"n4"}},
 
@@ -219,8 +219,8 @@ func TestListNetworks(t *testing.T) {
 			{name: "sort mtu desc name", opts: core.ListOptions{Sorts: sortBy("-mtu", "+name")}, want: []string{"n3", "n1", "n4", "n2", "n5"}},
 			{name: "sort id desc", opts: core.ListOptions{Sorts: sortBy("-id")}, want: []string{"n5", "n4", "n3", "n2", "n1"}},
 			{name: "sort bool", opts: core.ListOptions{Sorts: sortBy("-admin_state_up", "-id")}, want: []string{"n5", "n4", "n2", "n1", "n3"}},
-			{name: "sort unknown", opts: core.ListOptions{Sorts: sortBy("+color")}, errType: "InvalidInput"},
-			{name: "sort tags", opts: core.ListOptions{Sorts: sortBy("+tags")}, errType: "InvalidInput"},
+			{name: "sort unknown", opts: core.ListOptions{Sorts: sortBy("+color")}, errType: "HTTPBadRequest"},
+			{name: "sort tags", opts: core.ListOptions{Sorts: sortBy("+tags")}, errType: "HTTPBadRequest"},
 
 			{name: "limit", opts: core.ListOptions{Limit: 2}, want: []string{"n1", "n2"}},
 			{name: "marker", opts: core.ListOptions{Limit: 2, Marker: "n2"}, want: []string{"n3", "n4"}},
@@ -301,7 +301,7 @@ func TestListSubnets(t *testing.T) {
 			{name: "revision_number", opts: core.ListOptions{Filters: f("revision_number", "0")}, want: []string{"s1", "s2", "s3", "s4"}},
 			{name: "tags", opts: core.ListOptions{Filters: f("tags", "web")}, want: []string{"s1", "s4"}},
 			{name: "not-tags-any", opts: core.ListOptions{Filters: f("not-tags-any", "db")}, want: []string{"s1", "s2", "s3"}},
-			{name: "shared is not a store filter", opts: core.ListOptions{Filters: f("shared", "true")}, errType: "InvalidInput"},
+			{name: "shared is not a store filter", opts: core.ListOptions{Filters: f("shared", "true")}, errType: "HTTPBadRequest"},
 			// p1 sees its own subnet and those of the shared n2 and the
 			// external n3.
 			{name: "scope", opts: core.ListOptions{ProjectScope: "p1"}, want: []string{"s1", "s2", "s4"}},
@@ -432,8 +432,8 @@ func TestListAgents(t *testing.T) {
 			{name: "admin_state_up", opts: core.ListOptions{Filters: f("admin_state_up", "false")}, want: byID("a3")},
 			{name: "availability_zone", opts: core.ListOptions{Filters: f("availability_zone", "az1")}, want: byID("a1", "a3")},
 			{name: "id", opts: core.ListOptions{Filters: f("id", id("a2"))}, want: byID("a2")},
-			{name: "unknown", opts: core.ListOptions{Filters: f("alive", "true")}, errType: "InvalidInput"},
-			{name: "tags", opts: core.ListOptions{Filters: f("tags", "x")}, errType: "InvalidInput"},
+			{name: "unknown", opts: core.ListOptions{Filters: f("alive", "true")}, errType: "HTTPBadRequest"},
+			{name: "tags", opts: core.ListOptions{Filters: f("tags", "x")}, errType: "HTTPBadRequest"},
 			{name: "scope ignored", opts: core.ListOptions{ProjectScope: "p1"}, want: byID("a1", "a2", "a3")},
 			{name: "sort host desc", opts: core.ListOptions{Sorts: sortBy("-host", "+agent_type")}, want: inOrder("a1", "a3", "a2")},
 			{name: "page", opts: core.ListOptions{Sorts: sortBy("+host", "+agent_type"), Limit: 1, Marker: id("a3")}, want: inOrder("a2")},

@@ -85,9 +85,9 @@ func TestListSegments(t *testing.T) {
 			opts *core.ListOptions
 			typ  string
 		}{
-			{"unknown_filter", f("is_dynamic", "true"), "InvalidInput"},
+			{"unknown_filter", f("is_dynamic", "true"), "HTTPBadRequest"},
 			{"bad_integer", f("segmentation_id", "x"), "InvalidInput"},
-			{"unknown_sort", &core.ListOptions{Sorts: []core.SortKey{{Field: "mtu"}}}, "InvalidInput"},
+			{"unknown_sort", &core.ListOptions{Sorts: []core.SortKey{{Field: "mtu"}}}, "HTTPBadRequest"},
 			{"unknown_marker", &core.ListOptions{Marker: "nope"}, "SegmentNotFound"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
