@@ -15,20 +15,22 @@ import (
 type kind[T any] struct {
 	res *resource
 	// extra are the extension drivers' attributes of the resource.
-	extra   []string
-	id      func(*T) string
-	project func(*T) string
-	view    func(*obj, *T, *caller)
-	get     func(ctx context.Context, c *caller, id string) (*T, error)
-	list    func(ctx context.Context, c *caller, opts *core.ListOptions) ([]*T, error)
-	create  func(ctx context.Context, c *caller, b body) (*T, error)
-	update  func(ctx context.Context, c *caller, id string, b body, ifRevision *int64) (*T, error)
-	delete  func(ctx context.Context, c *caller, id string) error
+	extra []string
+	// showOmits are attributes Neutron leaves out of GET of one resource.
+	showOmits map[string]bool
+	id        func(*T) string
+	project   func(*T) string
+	view      func(*obj, *T, *caller)
+	get       func(ctx context.Context, c *caller, id string) (*T, error)
+	list      func(ctx context.Context, c *caller, opts *core.ListOptions) ([]*T, error)
+	create    func(ctx context.Context, c *caller, b body) (*T, error)
+	update    func(ctx context.Context, c *caller, id string, b body, ifRevision *int64) (*T, error)
+	delete    func(ctx context.Context, c *caller, id string) error
 }
 
 // one writes {"<name>": <view of it>}.
-func (k *kind[T]) one(it *T, c *caller, fields map[string]bool) ([]byte, error) {
-	o := &obj{buf: make([]byte, 0, 1024), fields: fields}
+func (k *kind[T]) one(it *T, c *caller, fields, omit map[string]bool) ([]byte, error) {
+	o := &obj{buf: make([]byte, 0, 1024), fields: fields, omit: omit}
 	o.buf = append(o.buf, `{"`+k.res.name+`":`...)
 	o.begin()
 	k.view(o, it, c)
@@ -95,7 +97,7 @@ func serveShow[T any](k *kind[T]) handlerFunc {
 		if err != nil {
 			return err
 		}
-		b, err := k.one(it, c, fieldsOf(r.URL.Query()))
+		b, err := k.one(it, c, fieldsOf(r.URL.Query()), k.showOmits)
 		if err != nil {
 			return err
 		}
@@ -136,7 +138,7 @@ func serveCreate[T any](a *API, k *kind[T]) handlerFunc {
 		if bulk {
 			b, err = k.many(created, c, nil, nil)
 		} else {
-			b, err = k.one(created[0], c, nil)
+			b, err = k.one(created[0], c, nil, nil)
 		}
 		if err != nil {
 			return err
@@ -169,7 +171,7 @@ func serveUpdate[T any](k *kind[T]) handlerFunc {
 		if err != nil {
 			return err
 		}
-		b, err := k.one(it, c, nil)
+		b, err := k.one(it, c, nil, nil)
 		if err != nil {
 			return err
 		}

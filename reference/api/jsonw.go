@@ -14,11 +14,12 @@ type obj struct {
 	buf    []byte
 	n      int             // members written
 	fields map[string]bool // nil: all
+	omit   map[string]bool // left out even when requested
 	err    error           // first value that did not encode
 }
 
 // want reports whether key is requested.
-func (o *obj) want(key string) bool { return o.fields == nil || o.fields[key] }
+func (o *obj) want(key string) bool { return (o.fields == nil || o.fields[key]) && !o.omit[key] }
 
 // begin starts the object.
 func (o *obj) begin() { o.buf, o.n = append(o.buf, '{'), 0 }
@@ -138,8 +139,8 @@ func (o *obj) list(k string, n int, item func(i int, o *obj)) {
 		return
 	}
 	o.buf = append(o.buf, '[')
-	saved, fields := o.n, o.fields
-	o.fields = nil
+	saved, fields, omit := o.n, o.fields, o.omit
+	o.fields, o.omit = nil, nil
 	for i := range n {
 		if i > 0 {
 			o.buf = append(o.buf, ',')
@@ -148,7 +149,7 @@ func (o *obj) list(k string, n int, item func(i int, o *obj)) {
 		item(i, o)
 		o.end()
 	}
-	o.n, o.fields = saved, fields
+	o.n, o.fields, o.omit = saved, fields, omit
 	o.buf = append(o.buf, ']')
 }
 

@@ -33,12 +33,15 @@ var networkResource = &resource{
 
 func (a *API) networkKind() *kind[core.Network] {
 	return &kind[core.Network]{
-		res:     networkResource,
-		extra:   a.extAttrs["networks"],
-		id:      func(n *core.Network) string { return n.ID },
-		project: func(n *core.Network) string { return n.ProjectID },
-		view:    a.networkView,
-		get:     a.visibleNetwork,
+		res:   networkResource,
+		extra: a.extAttrs["networks"],
+		// Neutron shows is_default when creating, updating and listing
+		// networks, not when showing one.
+		showOmits: map[string]bool{"is_default": true},
+		id:        func(n *core.Network) string { return n.ID },
+		project:   func(n *core.Network) string { return n.ProjectID },
+		view:      a.networkView,
+		get:       a.visibleNetwork,
 		list: func(ctx context.Context, c *caller, opts *core.ListOptions) ([]*core.Network, error) {
 			return a.plugin.ListNetworks(ctx, opts)
 		},

@@ -57,6 +57,8 @@ func (a *API) networkView(o *obj, n *core.Network, c *caller) {
 	o.null("ipv4_address_scope")
 	o.null("ipv6_address_scope")
 	o.bool("l2_adjacency", true)
+	// No auto-allocated topology: no network is the default external one.
+	o.bool("is_default", false)
 	extra(o, a.extAttrs["networks"], n.Extra)
 	if !c.admin {
 		return
@@ -143,6 +145,13 @@ func (a *API) portView(o *obj, p *core.Port, c *caller) {
 		o.str("ip_address", p.FixedIPs[i].IPAddress.String())
 	})
 	o.str("binding:vnic_type", p.Binding.VNICType)
+	// Addresses are allocated when the port is created; ml2go has no
+	// security groups, address pairs or extra DHCP options (yet): the
+	// lists are empty, as Neutron shows them on a port without any.
+	o.str("ip_allocation", "immediate")
+	o.strs("security_groups", nil)
+	o.strs("allowed_address_pairs", nil)
+	o.strs("extra_dhcp_opts", nil)
 	extra(o, a.extAttrs["ports"], p.Extra)
 	if !c.admin {
 		return
