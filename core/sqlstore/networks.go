@@ -80,6 +80,9 @@ func (t *tx) CreateNetwork(ctx context.Context, n *core.Network) error {
 // GetNetwork returns a network with its static segments, subnet ids and
 // tags.
 func (t *tx) GetNetwork(ctx context.Context, id string) (*core.Network, error) {
+	if n, ok := t.nets[id]; ok {
+		return n.Clone(), nil
+	}
 	var n *core.Network
 	err := t.eachRow(ctx, `SELECT `+t.s.rowExpr(networkRow)+` FROM networks n WHERE n.id = ?`, []any{id},
 		func(r rowReader) error {
@@ -92,6 +95,10 @@ func (t *tx) GetNetwork(ctx context.Context, id string) (*core.Network, error) {
 	if n == nil {
 		return nil, core.NetworkNotFound(id)
 	}
+	if t.nets == nil {
+		t.nets = map[string]*core.Network{}
+	}
+	t.nets[id] = n.Clone()
 	return n, nil
 }
 

@@ -173,3 +173,33 @@ func TestRollback(t *testing.T) {
 		createNetwork(t, s, network("n1", "p1"))
 	})
 }
+
+// TestGetNetworkWithinTransaction checks that repeated reads of a network
+// in one transaction return independent copies and see the
+// transaction's own writes.
+func TestGetNetworkWithinTransaction(t *testing.T) {
+	storeTest(t, func(t *testing.T, s *sqlstore.Store) {
+		createNetwork(t, s, network("n1", "p1"))
+		update(t, s, func(tx core.Tx) error {
+			a, err := tx.GetNetwork(ctx, "n1")
+			require.NoError(t, err)
+			a.Name = "changed in memory"
+			a.Tags = append(a.Tags, "x")
+			b, err := tx.GetNetwork(ctx, "n1")
+			require.NoError(t, err)
+			require.Equal(t, "net-n1", b.Name, "a caller's changes do not leak")
+			require.Empty(t, b.Tags)
+
+			b.Name = "renamed"
+			require.NoError(t, tx.UpdateNetwork(ctx, b))
+			c, err := tx.GetNetwork(ctx, "n1")
+			require.NoError(t, err)
+			require.Equal(t, "renamed", c.Name)
+			require.NoError(t, tx.CreateSubnet(ctx, subnet("s1", "n1", "10.0.0.0/24")))
+			c, err = tx.GetNetwork(ctx, "n1")
+			require.NoError(t, err)
+			require.Equal(t, []string{"s1"}, c.Subnets)
+			return nil
+		})
+	})
+}

@@ -17,6 +17,10 @@ import (
 type tx struct {
 	s  *Store
 	tx *sqlx.Tx
+	// nets caches the networks GetNetwork read since the transaction's
+	// last write: a port create reads its network in the orchestrator
+	// and again in extension drivers. Any write empties it.
+	nets map[string]*core.Network
 }
 
 var _ core.Tx = (*tx)(nil)
@@ -29,7 +33,9 @@ func rebind(e engine, query string) string {
 	return query
 }
 
+// exec runs a statement that changes rows.
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.nets = nil
 	return t.tx.ExecContext(ctx, rebind(t.s.engine, query), args...)
 }
 
