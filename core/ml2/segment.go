@@ -61,7 +61,9 @@ func (p *Plugin) CreateSegment(ctx context.Context, req *SegmentRequest) (*core.
 		}
 		index := 0
 		for _, s := range existing {
-			if s.NetworkType == requested.NetworkType && s.PhysicalNetwork == requested.PhysicalNetwork {
+			// Without a physical network a type may repeat: Neutron's
+			// unique constraint treats NULL physical networks as different.
+			if requested.PhysicalNetwork != "" && s.NetworkType == requested.NetworkType && s.PhysicalNetwork == requested.PhysicalNetwork {
 				return duplicateSegment()
 			}
 			index = max(index, s.Index+1)

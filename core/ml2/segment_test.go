@@ -18,6 +18,19 @@ func vlanKey(physnet string, id int64) core.SegmentKey {
 // driver validates and reserves the segment as for a provider network.
 func TestCreateSegment(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
+		t.Run("two_vxlan_segments", func(t *testing.T) {
+			// Segments without a physical network may repeat a type, as in
+			// Neutron, where NULL physical networks differ.
+			e := newEnv(t, engine, withTenantTypes("vxlan"), withVNIRanges("1:100"))
+			n := e.network(nil)
+			seg, err := e.plugin.CreateSegment(e.ctx, &ml2.SegmentRequest{NetworkID: n.ID, NetworkType: core.TypeVXLAN,
+				SegmentationID: ptr(int64(555))})
+			require.NoError(t, err)
+			assert.Equal(t, int64(555), seg.SegmentationID)
+			net, err := e.plugin.GetNetwork(e.ctx, n.ID)
+			require.NoError(t, err)
+			assert.Len(t, net.Segments, 2)
+		})
 		t.Run("partial_vlan_then_release_and_retake", func(t *testing.T) {
 			e := newEnv(t, engine)
 			n := e.network(vlanReq("physnet1", 10))

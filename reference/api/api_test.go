@@ -191,7 +191,11 @@ func TestSubnetsAndPorts(t *testing.T) {
 		"network_id": netID, "ip_version": 4, "cidr": "192.168.56.0/25"}}).fails(t, 400, "InvalidInput")
 	assert.Contains(t, msg, "overlaps with another subnet")
 
-	p := e.port(demo, netID, map[string]any{"name": "p1", "device_owner": "compute:nova", "device_id": "vm-1"})
+	p := e.port(demo, netID, map[string]any{"name": "p1", "device_owner": "compute:nova", "device_id": "vm-1",
+		"security_groups": []string{}})
+	assert.Equal(t, []any{}, p["security_groups"])
+	e.do(demo, "POST", "/v2.0/ports", map[string]any{"port": map[string]any{"network_id": netID,
+		"security_groups": []string{"00000000-0000-0000-0000-000000000001"}}}).fails(t, 404, "SecurityGroupNotFound")
 	assert.Equal(t, "DOWN", p["status"])
 	assert.Regexp(t, `^fa:16:3e(:[0-9a-f]{2}){3}$`, p["mac_address"])
 	ips := p["fixed_ips"].([]any)

@@ -29,6 +29,8 @@ var portResource = &resource{
 		"binding:vnic_type": {post: true, put: true},
 		"binding:host_id":   {post: true, put: true, adminSet: true, adminView: true},
 		"binding:profile":   {post: true, put: true, adminSet: true, adminView: true},
+		// ml2go has no security groups: an empty list is accepted.
+		"security_groups": {post: true, put: true},
 	},
 	order: []string{"binding:host_id", "binding:profile"},
 }
@@ -180,6 +182,15 @@ func (a *API) portRequest(b body, c *caller, create bool) (*ml2.PortRequest, err
 			}
 		}
 		req.Profile = &prof
+	}
+	if b.has("security_groups") && !b.isNull("security_groups") {
+		var groups []string
+		if err := jsonValue(b, "security_groups", &groups); err != nil {
+			return nil, err
+		}
+		if len(groups) > 0 {
+			return nil, core.Typed(core.KindNotFound, "SecurityGroupNotFound", "Security group %s does not exist", groups[0])
+		}
 	}
 	if req.Extensions, err = extensions(b, a.extAttrs["ports"]); err != nil {
 		return nil, err

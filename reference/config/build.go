@@ -10,6 +10,7 @@ import (
 
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/core/ml2"
+	"github.com/ml2go/ml2go/core/quota"
 	"github.com/ml2go/ml2go/typedrivers"
 	"github.com/ml2go/ml2go/typedrivers/flat"
 	"github.com/ml2go/ml2go/typedrivers/geneve"
@@ -93,4 +94,24 @@ func (c *Config) ML2() ml2.Config {
 		MaxHostRoutes:       c.MaxSubnetHostRoutes,
 		AgentDownTime:       c.AgentDownTime,
 	}
+}
+
+// QuotaDefaults returns the default quota limits: Neutron's, overridden by
+// [quotas]. default_quota applies to the resources Neutron leaves
+// unlimited by default (subnetpool).
+func (c *Config) QuotaDefaults() quota.Limits {
+	l := quota.Defaults()
+	if d, ok := c.Quotas[""]; ok {
+		for r, v := range l {
+			if v == quota.Unlimited {
+				l[r] = d
+			}
+		}
+	}
+	for r, v := range c.Quotas {
+		if r != "" {
+			l[r] = v
+		}
+	}
+	return l
 }

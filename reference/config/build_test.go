@@ -76,7 +76,6 @@ func TestNeutronFiles(t *testing.T) {
 		"[oslo_concurrency] lock_path",
 		"[oslo_messaging_rabbit] rabbit_ha_queues",
 		"[oslo_messaging_rabbit] heartbeat_timeout_threshold",
-		"[quotas] quota_network",
 		"[securitygroup] enable_security_group",
 		"[securitygroup] firewall_driver",
 		"[securitygroup] enable_ipset",

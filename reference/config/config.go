@@ -123,6 +123,11 @@ type Config struct {
 	Geneve GeneveOptions
 	// KeystoneAuthtoken is [keystone_authtoken].
 	KeystoneAuthtoken KeystoneAuthtokenOptions
+	// Quotas are the [quotas] limits the files set, by resource
+	// ("network", "port", ...; quota_<resource> in the file), -1 meaning
+	// unlimited; default_quota is under "". Resources not set keep
+	// Neutron's defaults (see QuotaDefaults).
+	Quotas map[string]int
 
 	// Ignored lists the options set in the files that ml2go does not
 	// know, once each, in the order they were first set.

@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml2go/ml2go/core"
+	"github.com/ml2go/ml2go/core/quota"
 	"github.com/ml2go/ml2go/reference/config"
 	"github.com/ml2go/ml2go/typedrivers"
 	"github.com/ml2go/ml2go/typedrivers/vlan"
@@ -430,4 +432,25 @@ func TestDatabaseDSNError(t *testing.T) {
 	assert.Equal(t, "connection", e.Option)
 	assert.NotContains(t, err.Error(), "secret")
 	assert.True(t, errors.Unwrap(err) != nil)
+}
+
+func TestQuotas(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "neutron.conf")
+	require.NoError(t, os.WriteFile(path, []byte("[quotas]\nquota_port = 1000\nquota_network = -5\ndefault_quota = 7\n"), 0o600))
+	cfg, err := config.Load(path)
+	require.NoError(t, err)
+	l := cfg.QuotaDefaults()
+	assert.Equal(t, 1000, l["port"])
+	assert.Equal(t, -1, l["network"], "negative is unlimited")
+	assert.Equal(t, 100, l["subnet"], "Neutron's default")
+	assert.Equal(t, 7, l["subnetpool"], "default_quota for resources unlimited by default")
+	assert.Equal(t, quota.Defaults(), config.Default().QuotaDefaults())
+
+	require.NoError(t, os.WriteFile(path, []byte("[quotas]\nquota_port = many\n"), 0o600))
+	_, err = config.Load(path)
+	var cerr *config.Error
+	require.ErrorAs(t, err, &cerr)
+	assert.Equal(t, "quotas", cerr.Section)
+	assert.Equal(t, "quota_port", cerr.Option)
 }

@@ -27,6 +27,7 @@ const (
 	sectionGRE      = "ml2_type_gre"
 	sectionGeneve   = "ml2_type_geneve"
 	sectionKeystone = "keystone_authtoken"
+	sectionQuotas   = "quotas"
 )
 
 // decoder stores an option's value v in c; an error is a *Error or is
@@ -76,6 +77,16 @@ var options = []option{
 	{sectionGRE, "tunnel_id_ranges", ranges(func(c *Config) *[]core.SegmentRange { return &c.GRE.TunnelIDRanges }, gre.ParseTunnelIDRanges)},
 	{sectionGeneve, "vni_ranges", ranges(func(c *Config) *[]core.SegmentRange { return &c.Geneve.VNIRanges }, geneve.ParseVNIRanges)},
 	{sectionGeneve, "max_header_size", integer(func(c *Config) *int { return &c.Geneve.MaxHeaderSize }, geneve.MinHeaderSize, maxInt)},
+
+	{sectionQuotas, "default_quota", quotaLimit("")},
+	{sectionQuotas, "quota_network", quotaLimit("network")},
+	{sectionQuotas, "quota_subnet", quotaLimit("subnet")},
+	{sectionQuotas, "quota_port", quotaLimit("port")},
+	{sectionQuotas, "quota_router", quotaLimit("router")},
+	{sectionQuotas, "quota_floatingip", quotaLimit("floatingip")},
+	{sectionQuotas, "quota_security_group", quotaLimit("security_group")},
+	{sectionQuotas, "quota_security_group_rule", quotaLimit("security_group_rule")},
+	{sectionQuotas, "quota_rbac_policy", quotaLimit("rbac_policy")},
 
 	{sectionKeystone, "www_authenticate_uri", str(func(c *Config) *string { return &c.KeystoneAuthtoken.WWWAuthenticateURI })},
 	{sectionKeystone, "auth_url", str(func(c *Config) *string { return &c.KeystoneAuthtoken.AuthURL })},
@@ -184,6 +195,26 @@ func integer(dst func(*Config) *int, lo, hi int) decoder {
 			return err
 		}
 		*dst(c) = n
+		return nil
+	}
+}
+
+// quotaLimit decodes a [quotas] limit of resource ("" for default_quota,
+// the limit of resources without an option of their own); a negative
+// limit is unlimited (-1).
+func quotaLimit(resource string) decoder {
+	return func(c *Config, v Value) error {
+		if v.Value == "" {
+			return nil
+		}
+		n, err := parseInt(v.Value, -maxInt, maxInt)
+		if err != nil {
+			return err
+		}
+		if c.Quotas == nil {
+			c.Quotas = map[string]int{}
+		}
+		c.Quotas[resource] = max(n, -1)
 		return nil
 	}
 }

@@ -101,7 +101,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, store: store, dsn: dsn}
-	quotas := quota.New(store, quota.Defaults())
+	quotas := quota.New(store, cfg.QuotaDefaults())
 	mc := cfg.ML2()
 	mc.Logger = log.Named("ml2")
 	mc.DefaultProjectID = auth.NoauthProjectID

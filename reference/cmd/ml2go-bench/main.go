@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -44,6 +45,8 @@ type options struct {
 	clients     int
 	listSizes   []int
 	listRepeats int
+	cpuProfile  string
+	engines     string
 }
 
 func main() {
@@ -54,6 +57,8 @@ func main() {
 	flag.IntVar(&o.clients, "clients", 8, "concurrent clients")
 	sizes := flag.String("list", "1000,10000", "listing sizes, in ports")
 	flag.IntVar(&o.listRepeats, "list-repeats", 10, "listings timed at each size")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.StringVar(&o.engines, "engines", "sqlite,postgres", "engines to measure (postgres needs a DSN)")
 	flag.Parse()
 	for s := range strings.SplitSeq(*sizes, ",") {
 		var n int
@@ -71,9 +76,25 @@ func main() {
 }
 
 func run(o options) error {
-	engines := []string{"sqlite"}
-	if o.postgres != "" {
-		engines = append(engines, "postgres")
+	var engines []string
+	for e := range strings.SplitSeq(o.engines, ",") {
+		switch e = strings.TrimSpace(e); {
+		case e == "sqlite", e == "postgres" && o.postgres != "":
+			engines = append(engines, e)
+		case e != "postgres":
+			return fmt.Errorf("unknown engine %q", e)
+		}
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	fmt.Printf("%-9s %22s %22s", "engine", "creates/s sequential", fmt.Sprintf("creates/s %d clients", o.clients))
 	for _, n := range o.listSizes {

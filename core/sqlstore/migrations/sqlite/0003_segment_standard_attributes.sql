@@ -1,7 +1,9 @@
 -- Segments gain the standard attributes the segments API shows. SQLite
 -- cannot change a stored generated column, so the table is rebuilt with
 -- the new columns at the end of row_json. Nothing references segments by
--- foreign key.
+-- foreign key. A network may have several segments of one type without a
+-- physical network (two vxlan segments, say), as Neutron's unique
+-- constraint, where NULL physical networks differ, allows.
 
 CREATE TABLE segments_new (
     id               TEXT    PRIMARY KEY,
@@ -19,8 +21,7 @@ CREATE TABLE segments_new (
     revision_number  INTEGER NOT NULL DEFAULT 0,
     row_json         TEXT    GENERATED ALWAYS AS (json_array(id, network_id, network_type, physical_network,
         segmentation_id, mtu, seg_index, is_dynamic, name, description, created_at, updated_at,
-        revision_number)) STORED,
-    CONSTRAINT segments_network_type_physnet_key UNIQUE (network_id, network_type, physical_network)
+        revision_number)) STORED
 ) WITHOUT ROWID;
 
 INSERT INTO segments_new (id, network_id, network_type, physical_network, segmentation_id, mtu, seg_index,
@@ -31,3 +32,5 @@ INSERT INTO segments_new (id, network_id, network_type, physical_network, segmen
 
 DROP TABLE segments;
 ALTER TABLE segments_new RENAME TO segments;
+CREATE UNIQUE INDEX segments_network_type_physnet_key ON segments (network_id, network_type, physical_network)
+    WHERE physical_network <> '';
