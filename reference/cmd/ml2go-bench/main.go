@@ -292,6 +292,10 @@ func (c *client) call(method, path, body string, out any) error {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 && out == nil {
+		_, err := io.Copy(io.Discard, resp.Body)
+		return err
+	}
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return err
@@ -299,10 +303,7 @@ func (c *client) call(method, path, body string, out any) error {
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
 	}
-	if out != nil {
-		return json.Unmarshal(raw, out)
-	}
-	return nil
+	return json.Unmarshal(raw, out)
 }
 
 // freshSchema creates an empty schema in the database of dsn and returns
