@@ -36,6 +36,10 @@ type Tx interface {
 	// GetNetwork returns the network with its static segments, subnet ids
 	// and tags.
 	GetNetwork(ctx context.Context, id string) (*Network, error)
+	// GetNetworkSubnets returns the network, as GetNetwork, with its
+	// subnets in creation order: one read where a port or subnet create
+	// needs both.
+	GetNetworkSubnets(ctx context.Context, id string) (*Network, []*Subnet, error)
 	UpdateNetwork(ctx context.Context, n *Network) error
 	// DeleteNetwork deletes the network row and its segment rows.
 	DeleteNetwork(ctx context.Context, id string) error

@@ -32,8 +32,9 @@ func (p *Plugin) CreatePort(ctx context.Context, req *PortRequest) (*core.Port, 
 		if err := p.checkQuota(ctx, tx, port.ProjectID, "port"); err != nil {
 			return err
 		}
+		var subnets []*core.Subnet
 		var err error
-		if net, err = tx.GetNetwork(ctx, port.NetworkID); err != nil {
+		if net, subnets, err = tx.GetNetworkSubnets(ctx, port.NetworkID); err != nil {
 			return err
 		}
 		for _, e := range p.exts {
@@ -42,10 +43,6 @@ func (p *Plugin) CreatePort(ctx context.Context, req *PortRequest) (*core.Port, 
 			}
 		}
 		if err := p.insertPort(ctx, tx, port, req.MACAddress == nil); err != nil {
-			return err
-		}
-		subnets, err := p.networkSubnets(ctx, tx, net)
-		if err != nil {
 			return err
 		}
 		alloc := &ipAllocator{tx: tx, port: port, subnets: subnets}

@@ -25,11 +25,7 @@ func (p *Plugin) CreateSubnet(ctx context.Context, req *SubnetRequest) (*core.Su
 		if err := p.checkQuota(ctx, tx, s.ProjectID, "subnet"); err != nil {
 			return err
 		}
-		net, err := tx.GetNetwork(ctx, s.NetworkID)
-		if err != nil {
-			return err
-		}
-		existing, err := p.networkSubnets(ctx, tx, net)
+		net, existing, err := tx.GetNetworkSubnets(ctx, s.NetworkID)
 		if err != nil {
 			return err
 		}

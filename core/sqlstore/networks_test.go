@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"errors"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -199,6 +200,39 @@ func TestGetNetworkWithinTransaction(t *testing.T) {
 			c, err = tx.GetNetwork(ctx, "n1")
 			require.NoError(t, err)
 			require.Equal(t, []string{"s1"}, c.Subnets)
+			return nil
+		})
+	})
+}
+
+// TestGetNetworkSubnets checks the one-query read of a network with its
+// subnets against GetNetwork and GetSubnet.
+func TestGetNetworkSubnets(t *testing.T) {
+	storeTest(t, func(t *testing.T, s *sqlstore.Store) {
+		createNetwork(t, s, network("n1", "p1"))
+		createNetwork(t, s, network("n2", "p1"))
+		s2 := subnet("s2", "n1", "10.0.2.0/24")
+		s2.Tags = []string{"t"}
+		s2.HostRoutes = []core.HostRoute{{Destination: netip.MustParsePrefix("10.9.0.0/16"), NextHop: netip.MustParseAddr("10.0.2.1")}}
+		createSubnet(t, s, s2)
+		createSubnet(t, s, subnet("s1", "n1", "10.0.1.0/24"))
+		view(t, s, func(tx core.Tx) error {
+			n, subnets, err := tx.GetNetworkSubnets(ctx, "n1")
+			require.NoError(t, err)
+			want, err := tx.GetNetwork(ctx, "n1")
+			require.NoError(t, err)
+			require.Equal(t, want, n)
+			require.Len(t, subnets, 2)
+			for i, id := range []string{"s2", "s1"} {
+				got, err := tx.GetSubnet(ctx, id)
+				require.NoError(t, err)
+				require.Equal(t, got, subnets[i], "creation order")
+			}
+			_, subnets, err = tx.GetNetworkSubnets(ctx, "n2")
+			require.NoError(t, err)
+			require.Empty(t, subnets)
+			_, _, err = tx.GetNetworkSubnets(ctx, "nope")
+			requireType(t, err, "NetworkNotFound")
 			return nil
 		})
 	})
