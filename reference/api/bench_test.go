@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ml2go/ml2go/core/ml2"
+	"github.com/ml2go/ml2go/core/sqlstore/sqlstoretest"
 )
 
 // BenchmarkListPorts lists 1,000 and 10,000 ports through the handler (no
@@ -43,9 +44,15 @@ func BenchmarkListPorts(b *testing.B) {
 	}
 }
 
-// BenchmarkCreatePort creates ports through the handler (no network).
+// BenchmarkCreatePort creates ports through the handler (no network), on
+// every engine sqlstoretest offers.
 func BenchmarkCreatePort(b *testing.B) {
-	e := newEnv(b)
+	for _, engine := range sqlstoretest.Engines(b) {
+		b.Run(engine, func(b *testing.B) { benchCreatePort(b, newEnvOn(b, engine)) })
+	}
+}
+
+func benchCreatePort(b *testing.B, e *env) {
 	_, err := e.quotas.Update(b.Context(), adminProject, map[string]int{"port": -1})
 	if err != nil {
 		b.Fatal(err)

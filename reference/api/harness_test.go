@@ -15,7 +15,7 @@ import (
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/core/ml2"
 	"github.com/ml2go/ml2go/core/quota"
-	"github.com/ml2go/ml2go/core/sqlstore"
+	"github.com/ml2go/ml2go/core/sqlstore/sqlstoretest"
 	"github.com/ml2go/ml2go/extensions/portsecurity"
 	"github.com/ml2go/ml2go/mechdrivers/fakeagent"
 	"github.com/ml2go/ml2go/reference/api"
@@ -64,7 +64,10 @@ type env struct {
 	quotas *quota.Quotas
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvOn(t, "sqlite") }
+
+// newEnvOn is newEnv on an engine of sqlstoretest.
+func newEnvOn(t testing.TB, engine string) *env {
 	t.Helper()
 	ctx := context.Background()
 	vlans, err := vlan.ParseNetworkVLANRanges([]string{"physnet1:100:199", "physnet2"})
@@ -82,9 +85,7 @@ func newEnv(t testing.TB) *env {
 	}
 	require.NoError(t, reg.RegisterMechanismDriver("fakeagent", fakeagent.New(fakeagent.Config{})))
 	require.NoError(t, reg.RegisterExtensionDriver(portsecurity.Name, portsecurity.New(nil)))
-	store, err := sqlstore.Open(ctx, "sqlite://:memory:")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.Close() })
+	store := sqlstoretest.Open(t, engine)
 	quotas := quota.New(store, quota.Defaults())
 	plugin, err := ml2.New(ctx, ml2.Config{
 		Quotas:             quotas,
