@@ -432,3 +432,30 @@ func TestQuotasAndAvailability(t *testing.T) {
 	require.Len(t, a["subnet_ip_availability"], 1)
 	e.do(demo, "GET", "/v2.0/network-ip-availabilities/"+n["id"].(string), nil).fails(t, 403, "PolicyNotAuthorized")
 }
+
+// TestNetworkOwnerPolicy checks what only a network's owner may ask of a
+// port on it: its MAC, a specific address, a network:* device owner.
+func TestNetworkOwnerPolicy(t *testing.T) {
+	e := newEnv(t)
+	shared := e.network(admin, map[string]any{"shared": true})
+	netID := shared["id"].(string)
+	s := e.subnet(admin, netID, "10.5.0.0/24")
+	for _, attrs := range []map[string]any{
+		{"mac_address": "fa:16:3e:00:00:99"},
+		{"fixed_ips": []any{map[string]any{"subnet_id": s["id"], "ip_address": "10.5.0.9"}}},
+		{"device_owner": "network:dhcp"},
+	} {
+		attrs["network_id"] = netID
+		e.do(demo, "POST", "/v2.0/ports", map[string]any{"port": attrs}).fails(t, 403, "PolicyNotAuthorized")
+	}
+	// A subnet alone is fine; and on its own network the project may do
+	// all of it.
+	p := e.port(demo, netID, map[string]any{"fixed_ips": []any{map[string]any{"subnet_id": s["id"]}}})
+	e.do(demo, "PUT", "/v2.0/ports/"+p["id"].(string), map[string]any{"port": map[string]any{
+		"fixed_ips": []any{map[string]any{"ip_address": "10.5.0.20"}}}}).fails(t, 403, "PolicyNotAuthorized")
+	own := e.network(demo, nil)
+	e.subnet(demo, own["id"].(string), "10.6.0.0/24")
+	dhcp := e.port(demo, own["id"].(string), map[string]any{"device_owner": "network:dhcp", "mac_address": "fa:16:3e:00:00:98",
+		"fixed_ips": []any{map[string]any{"ip_address": "10.6.0.2"}}})
+	assert.Equal(t, "fa:16:3e:00:00:98", dhcp["mac_address"])
+}

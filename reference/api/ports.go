@@ -56,7 +56,11 @@ func (a *API) portKind() *kind[core.Port] {
 			if err != nil {
 				return nil, err
 			}
-			if err := a.mayAttach(ctx, c, req.NetworkID, req.ProjectID, "port"); err != nil {
+			owner, err := a.attachable(ctx, c, req.NetworkID, req.ProjectID, "port")
+			if err != nil {
+				return nil, err
+			}
+			if err := networkOwnerAttrs(req, owner, "create_port"); err != nil {
 				return nil, err
 			}
 			return a.plugin.CreatePort(ctx, req)
@@ -67,6 +71,19 @@ func (a *API) portKind() *kind[core.Port] {
 				return nil, err
 			}
 			req.IfRevision = rev
+			if !c.admin {
+				p, err := a.visiblePort(ctx, c, id)
+				if err != nil {
+					return nil, err
+				}
+				n, err := a.plugin.GetNetwork(ctx, p.NetworkID)
+				if err != nil {
+					return nil, err
+				}
+				if err := networkOwnerAttrs(req, n.ProjectID == c.project, "update_port"); err != nil {
+					return nil, err
+				}
+			}
 			return a.plugin.UpdatePort(ctx, id, req)
 		},
 		delete: func(ctx context.Context, c *caller, id string) error { return a.plugin.DeletePort(ctx, id) },
@@ -129,9 +146,6 @@ func (a *API) portRequest(b body, c *caller, create bool) (*ml2.PortRequest, err
 	}
 	if req.DeviceOwner, err = strPtr(b, "device_owner", 255); err != nil {
 		return nil, err
-	}
-	if req.DeviceOwner != nil && strings.HasPrefix(*req.DeviceOwner, core.DeviceOwnerNetworkPrefix) && !c.admin {
-		return nil, policyDenied("create_port:device_owner")
 	}
 	if b.has("mac_address") {
 		mac := ""
@@ -196,6 +210,29 @@ func (a *API) portRequest(b body, c *caller, create bool) (*ml2.PortRequest, err
 		return nil, err
 	}
 	return req, nil
+}
+
+// networkOwnerAttrs applies Neutron's default policy to what only the
+// network's owner (or an admin) may ask of a port: a MAC address, a
+// specific IP address, a network:* device owner.
+func networkOwnerAttrs(req *ml2.PortRequest, owner bool, action string) error {
+	if owner {
+		return nil
+	}
+	if req.MACAddress != nil && action == "create_port" {
+		return policyDenied(action + ":mac_address")
+	}
+	if req.FixedIPs != nil {
+		for _, f := range *req.FixedIPs {
+			if f.IPAddress.IsValid() {
+				return policyDenied(action + ":fixed_ips:ip_address")
+			}
+		}
+	}
+	if req.DeviceOwner != nil && strings.HasPrefix(*req.DeviceOwner, core.DeviceOwnerNetworkPrefix) {
+		return policyDenied(action + ":device_owner")
+	}
+	return nil
 }
 
 func contains(list []string, s string) bool {

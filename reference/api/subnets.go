@@ -98,17 +98,24 @@ func (a *API) visibleSubnet(ctx context.Context, c *caller, id string) (*core.Su
 // on the network: an invisible network is NetworkNotFound, a visible one
 // that is neither shared nor the project's a 403.
 func (a *API) mayAttach(ctx context.Context, c *caller, networkID, project, what string) error {
+	_, err := a.attachable(ctx, c, networkID, project, what)
+	return err
+}
+
+// attachable is mayAttach, and reports whether the caller owns the
+// network (admins own every network).
+func (a *API) attachable(ctx context.Context, c *caller, networkID, project, what string) (bool, error) {
 	if c.admin {
-		return nil
+		return true, nil
 	}
 	n, err := a.visibleNetwork(ctx, c, networkID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !n.Shared && n.ProjectID != project {
-		return forbidden("Tenant %s not allowed to create %s on this network", project, what)
+		return false, forbidden("Tenant %s not allowed to create %s on this network", project, what)
 	}
-	return nil
+	return n.ProjectID == c.project, nil
 }
 
 // subnetRequest converts a subnet body.
