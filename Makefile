@@ -4,7 +4,7 @@
 ML2GO_TEST_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export ML2GO_TEST_POSTGRES_DSN
 
-.PHONY: test check bench server embed
+.PHONY: test check bench server embed proto
 
 test:
 	go test -race -count=1 ./...
@@ -21,3 +21,14 @@ server:
 
 embed:
 	go run ./examples/embed
+
+# proto regenerates the committed gRPC code of plugins/proto with Debian's
+# protoc (apt-get install protobuf-compiler) and the code generators pinned
+# to the google.golang.org/protobuf and grpc versions of go.mod.
+PROTOC_GEN_GO_VERSION ?= v1.36.6
+PROTOC_GEN_GO_GRPC_VERSION ?= v1.3.0
+
+proto:
+	go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	PATH="$$(go env GOPATH)/bin:$$PATH" go generate ./plugins/proto/...

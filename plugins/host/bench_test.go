@@ -1,0 +1,64 @@
+package host_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ml2go/ml2go/core"
+	"github.com/ml2go/ml2go/core/ml2"
+	"github.com/ml2go/ml2go/mechdrivers/logger"
+	"github.com/ml2go/ml2go/mechdrivers/mechtest"
+	"github.com/ml2go/ml2go/plugins/host"
+)
+
+// BenchmarkCreatePort creates ports through ml2.Plugin on an in-memory
+// SQLite store, with the logger driver in-process and with the same driver
+// out-of-process (the test plugin). The difference per op is the cost of
+// the wire: a port create makes four driver calls (create precommit and
+// postcommit, and no binding since the port has no host).
+func BenchmarkCreatePort(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		driver func(b *testing.B) core.MechanismDriver
+	}{
+		{"in_process", func(*testing.B) core.MechanismDriver { return logger.New(nil) }},
+		{"out_of_process", func(b *testing.B) core.MechanismDriver { return load(b) }},
+		{"out_of_process_quiet", func(b *testing.B) core.MechanismDriver {
+			return load(b, func(c *host.Config) { c.Env = []string{"ML2GO_TESTPLUGIN_QUIET=1"} })
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			e := newEnvWith(b, "logger", tc.driver(b))
+			n, err := e.plugin.CreateNetwork(e.ctx, &ml2.NetworkRequest{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := e.plugin.CreateSubnet(e.ctx, &ml2.SubnetRequest{NetworkID: n.ID, IPVersion: 4, CIDR: mustPrefix("10.0.0.0/16")}); err != nil {
+				b.Fatal(err)
+			}
+			req := &ml2.PortRequest{NetworkID: n.ID}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := e.plugin.CreatePort(e.ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkHookCall measures one out-of-process hook call on its own: a
+// CreatePortPrecommit with a typical port, no store involved.
+func BenchmarkHookCall(b *testing.B) {
+	d := load(b, func(c *host.Config) { c.Env = []string{"ML2GO_TESTPLUGIN_QUIET=1"} })
+	pc := mechtest.NewPortContext(&core.Port{Standard: core.Standard{ID: "p", Name: "p"}, NetworkID: "n"},
+		core.Segment{ID: "s", NetworkType: core.TypeLocal})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.CreatePortPrecommit(ctx, pc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,273 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ml2go/ml2go/core"
+	"github.com/ml2go/ml2go/plugins/internal/wire"
+	pb "github.com/ml2go/ml2go/plugins/proto/mechdriver/v1"
+)
+
+// networkContext is the driver's view of a network operation.
+type networkContext struct {
+	current, original *core.Network
+	segments          []core.Segment
+}
+
+func (c *networkContext) Current() *core.Network   { return c.current }
+func (c *networkContext) Original() *core.Network  { return c.original }
+func (c *networkContext) Segments() []core.Segment { return c.segments }
+
+func decodeNetwork(m *pb.NetworkContext) (*networkContext, error) {
+	if m == nil {
+		return &networkContext{}, nil
+	}
+	cur, err := wire.Decode[core.Network](m.CurrentJson)
+	if err != nil {
+		return nil, err
+	}
+	orig, err := wire.Decode[core.Network](m.OriginalJson)
+	if err != nil {
+		return nil, err
+	}
+	return &networkContext{current: cur, original: orig, segments: wire.CoreSegments(m.Segments)}, nil
+}
+
+// subnetContext is the driver's view of a subnet operation.
+type subnetContext struct {
+	current, original *core.Subnet
+	network           *networkContext
+}
+
+func (c *subnetContext) Current() *core.Subnet        { return c.current }
+func (c *subnetContext) Original() *core.Subnet       { return c.original }
+func (c *subnetContext) Network() core.NetworkContext { return c.network }
+
+func decodeSubnet(m *pb.SubnetContext) (*subnetContext, error) {
+	cur, err := wire.Decode[core.Subnet](m.CurrentJson)
+	if err != nil {
+		return nil, err
+	}
+	orig, err := wire.Decode[core.Subnet](m.OriginalJson)
+	if err != nil {
+		return nil, err
+	}
+	net, err := decodeNetwork(m.Network)
+	if err != nil {
+		return nil, err
+	}
+	return &subnetContext{current: cur, original: orig, network: net}, nil
+}
+
+// portContext is the driver's view of a port operation. Its binding
+// methods call back into the host.
+type portContext struct {
+	ctx               context.Context // the hook call's, for callbacks without their own
+	callID            uint64
+	host              *callbacks
+	current, original *core.Port
+	network           *networkContext
+	levels, origLevel []core.BoundLevel
+	segmentsToBind    []core.Segment
+
+	mu    sync.Mutex
+	cbErr error // first failed callback without an error result
+}
+
+var _ core.PortContext = (*portContext)(nil)
+
+func decodePort(ctx context.Context, host *callbacks, m *pb.PortContext) (*portContext, error) {
+	if m == nil {
+		return nil, errors.New("missing port context")
+	}
+	cur, err := wire.Decode[core.Port](m.CurrentJson)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		cur = &core.Port{}
+	}
+	orig, err := wire.Decode[core.Port](m.OriginalJson)
+	if err != nil {
+		return nil, err
+	}
+	net, err := decodeNetwork(m.Network)
+	if err != nil {
+		return nil, err
+	}
+	return &portContext{
+		ctx: ctx, callID: m.CallId, host: host, current: cur, original: orig, network: net,
+		levels: wire.CoreLevels(m.BindingLevels), origLevel: wire.CoreLevels(m.OriginalBindingLevels),
+	}, nil
+}
+
+func (c *portContext) Current() *core.Port          { return c.current }
+func (c *portContext) Original() *core.Port         { return c.original }
+func (c *portContext) Status() string               { return c.current.Status }
+func (c *portContext) Network() core.NetworkContext { return c.network }
+func (c *portContext) Host() string                 { return c.current.Binding.HostID }
+func (c *portContext) VIFType() string              { return c.current.Binding.VIFType }
+func (c *portContext) VIFDetails() map[string]any   { return c.current.Binding.VIFDetails }
+func (c *portContext) BindingLevels() []core.BoundLevel {
+	return c.levels
+}
+func (c *portContext) OriginalBindingLevels() []core.BoundLevel { return c.origLevel }
+func (c *portContext) SegmentsToBind() []core.Segment           { return c.segmentsToBind }
+
+func (c *portContext) OriginalStatus() string {
+	if c.original == nil {
+		return ""
+	}
+	return c.original.Status
+}
+
+func (c *portContext) OriginalHost() string {
+	if c.original == nil {
+		return ""
+	}
+	return c.original.Binding.HostID
+}
+
+func (c *portContext) OriginalVIFType() string {
+	if c.original == nil {
+		return ""
+	}
+	return c.original.Binding.VIFType
+}
+
+func (c *portContext) OriginalVIFDetails() map[string]any {
+	if c.original == nil {
+		return nil
+	}
+	return c.original.Binding.VIFDetails
+}
+
+func (c *portContext) TopBoundSegment() *core.Segment { return levelSegment(c.levels, 0) }
+func (c *portContext) BottomBoundSegment() *core.Segment {
+	return levelSegment(c.levels, len(c.levels)-1)
+}
+func (c *portContext) OriginalTopBoundSegment() *core.Segment {
+	return levelSegment(c.origLevel, 0)
+}
+func (c *portContext) OriginalBottomBoundSegment() *core.Segment {
+	return levelSegment(c.origLevel, len(c.origLevel)-1)
+}
+
+func levelSegment(levels []core.BoundLevel, i int) *core.Segment {
+	if i < 0 || i >= len(levels) {
+		return nil
+	}
+	s := levels[i].Segment
+	return &s
+}
+
+// fail remembers the first error of a callback that cannot return one; the
+// hook then returns it.
+func (c *portContext) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cbErr == nil {
+		c.cbErr = err
+	}
+}
+
+func (c *portContext) err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cbErr
+}
+
+// HostAgents asks the host for the agents of agentType on the binding host.
+func (c *portContext) HostAgents(ctx context.Context, agentType string) ([]core.Agent, error) {
+	cl, err := c.host.client()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := cl.HostAgents(ctx, &pb.HostAgentsRequest{CallId: c.callID, AgentType: agentType})
+	if err != nil {
+		return nil, callbackError("HostAgents", err)
+	}
+	var agents []core.Agent
+	if len(resp.AgentsJson) > 0 {
+		if err := json.Unmarshal(resp.AgentsJson, &agents); err != nil {
+			return nil, fmt.Errorf("decode agents: %w", err)
+		}
+	}
+	return agents, nil
+}
+
+// SetBinding tells the host the port is bound at this level, and updates
+// the local view of the port as the host's context does.
+func (c *portContext) SetBinding(segmentID, vifType string, vifDetails map[string]any, status string) {
+	c.current.Binding.VIFType = vifType
+	c.current.Binding.VIFDetails = core.CloneMap(vifDetails)
+	details, err := json.Marshal(vifDetails)
+	if err != nil {
+		c.fail(fmt.Errorf("SetBinding: encode vif details: %w", err))
+		return
+	}
+	cl, err := c.host.client()
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	_, err = cl.SetBinding(c.ctx, &pb.SetBindingRequest{
+		CallId: c.callID, SegmentId: segmentID, VifType: vifType, VifDetailsJson: details, Status: status,
+	})
+	if err != nil {
+		c.fail(callbackError("SetBinding", err))
+	}
+}
+
+// ContinueBinding tells the host this level is bound partially.
+func (c *portContext) ContinueBinding(segmentID string, next []core.Segment) {
+	cl, err := c.host.client()
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	_, err = cl.ContinueBinding(c.ctx, &pb.ContinueBindingRequest{
+		CallId: c.callID, SegmentId: segmentID, Next: wire.Segments(next),
+	})
+	if err != nil {
+		c.fail(callbackError("ContinueBinding", err))
+	}
+}
+
+// AllocateDynamicSegment asks the host for a dynamic segment.
+func (c *portContext) AllocateDynamicSegment(ctx context.Context, seg core.Segment) (core.Segment, error) {
+	cl, err := c.host.client()
+	if err != nil {
+		return core.Segment{}, err
+	}
+	s, err := cl.AllocateDynamicSegment(ctx, &pb.AllocateDynamicSegmentRequest{CallId: c.callID, Segment: wire.Segment(seg)})
+	if err != nil {
+		return core.Segment{}, callbackError("AllocateDynamicSegment", err)
+	}
+	return wire.CoreSegment(s), nil
+}
+
+// ReleaseDynamicSegment asks the host to release a dynamic segment.
+func (c *portContext) ReleaseDynamicSegment(ctx context.Context, segmentID string) error {
+	cl, err := c.host.client()
+	if err != nil {
+		return err
+	}
+	_, err = cl.ReleaseDynamicSegment(ctx, &pb.ReleaseDynamicSegmentRequest{CallId: c.callID, SegmentId: segmentID})
+	if err != nil {
+		return callbackError("ReleaseDynamicSegment", err)
+	}
+	return nil
+}
+
+// callbackError returns the host's typed error, or a transport error.
+func callbackError(method string, err error) error {
+	if e, ok := wire.FromStatus(err); ok {
+		return e
+	}
+	return fmt.Errorf("host callback %s: %w", method, err)
+}
