@@ -71,6 +71,10 @@ type Tx interface {
 	// added with AllocateIP). A MAC already on the network is
 	// MacAddressInUse.
 	CreatePort(ctx context.Context, p *Port) error
+	// CreatePortWithIP inserts p as CreatePort does and allocates ip to it,
+	// in one statement where the engine allows. allocated is false, the
+	// port inserted all the same, when the address was already taken.
+	CreatePortWithIP(ctx context.Context, p *Port, ip IPAllocation) (allocated bool, err error)
 	// GetPort returns the port with its fixed IPs, binding and levels.
 	GetPort(ctx context.Context, id string) (*Port, error)
 	// UpdatePort writes port attributes, binding and binding levels.

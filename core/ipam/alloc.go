@@ -54,7 +54,7 @@ func AllocateAny(ctx context.Context, a Allocations, sub *core.Subnet, portID st
 		var ip netip.Addr
 		ok := false
 		if attempt == 0 && !sequential {
-			ip, ok = probe(sub)
+			ip, ok = Probe(sub)
 		}
 		if !ok {
 			var err error
@@ -89,8 +89,12 @@ func AllocateSpecific(ctx context.Context, a Allocations, sub *core.Subnet, port
 	return nil
 }
 
-// probe returns a random address of sub's first usable pool.
-func probe(sub *core.Subnet) (netip.Addr, bool) {
+// Probe returns a uniformly random address of sub's first usable pool,
+// without reading anything: the address AllocateAny claims first for
+// ports that are not sequential. A caller that can claim it more cheaply
+// (with the port's own insert, say) may do so and fall back to
+// AllocateAny when it was taken.
+func Probe(sub *core.Subnet) (netip.Addr, bool) {
 	for _, pool := range sub.AllocationPools {
 		if usable(pool) {
 			return randomIn(pool), true

@@ -45,21 +45,55 @@ func (a *ipAllocator) subnet(id string) *core.Subnet {
 	return nil
 }
 
-// automatic allocates one address from the IPv4 subnets, one from the
-// stateful IPv6 subnets, and the SLAAC address of every auto-address subnet.
-func (a *ipAllocator) automatic(ctx context.Context) ([]core.FixedIP, error) {
-	var out []core.FixedIP
-	for _, stateful := range []func(*core.Subnet) bool{
-		func(s *core.Subnet) bool { return s.IPVersion == 4 },
-		func(s *core.Subnet) bool { return s.IPVersion == 6 && !s.IsAutoAddress() },
-	} {
-		var group []*core.Subnet
-		for _, s := range a.subnets {
-			if stateful(s) && serves(s, a.port.DeviceOwner) {
-				group = append(group, s)
-			}
+// statefulGroups select the subnets automatic allocation takes one address
+// from: IPv4, then stateful IPv6.
+var statefulGroups = []func(*core.Subnet) bool{
+	func(s *core.Subnet) bool { return s.IPVersion == 4 },
+	func(s *core.Subnet) bool { return s.IPVersion == 6 && !s.IsAutoAddress() },
+}
+
+// group returns the subnets of a stateful group that serve the port.
+func (a *ipAllocator) group(stateful func(*core.Subnet) bool) []*core.Subnet {
+	var out []*core.Subnet
+	for _, s := range a.subnets {
+		if stateful(s) && serves(s, a.port.DeviceOwner) {
+			out = append(out, s)
 		}
+	}
+	return out
+}
+
+// probe returns the address automatic allocation would try first for the
+// IPv4 group (a random one of its first subnet, see ipam.Probe), for the
+// caller to claim with the port's insert; nil when there is none to try
+// (no IPv4 subnet, or a port that takes the lowest free address).
+func (a *ipAllocator) probe() *core.IPAllocation {
+	if sequentialOwner(a.port.DeviceOwner) {
+		return nil
+	}
+	group := a.group(statefulGroups[0])
+	if len(group) == 0 {
+		return nil
+	}
+	ip, ok := ipam.Probe(group[0])
+	if !ok {
+		return nil
+	}
+	return &core.IPAllocation{SubnetID: group[0].ID, NetworkID: group[0].NetworkID, PortID: a.port.ID, IP: ip}
+}
+
+// automatic allocates one address from the IPv4 subnets (claimed, when the
+// caller already holds it), one from the stateful IPv6 subnets, and the
+// SLAAC address of every auto-address subnet.
+func (a *ipAllocator) automatic(ctx context.Context, claimed *core.FixedIP) ([]core.FixedIP, error) {
+	var out []core.FixedIP
+	for i, stateful := range statefulGroups {
+		group := a.group(stateful)
 		if len(group) == 0 {
+			continue
+		}
+		if i == 0 && claimed != nil {
+			out = append(out, *claimed)
 			continue
 		}
 		ip, err := a.anyOf(ctx, group)

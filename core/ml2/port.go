@@ -42,12 +42,23 @@ func (p *Plugin) CreatePort(ctx context.Context, req *PortRequest) (*core.Port, 
 				return err
 			}
 		}
-		if err := p.insertPort(ctx, tx, port, req.MACAddress == nil); err != nil {
+		alloc := &ipAllocator{tx: tx, port: port, subnets: subnets}
+		// An automatic IPv4 address is claimed with the port's insert:
+		// one statement for both where the store allows.
+		var claim *core.IPAllocation
+		if req.FixedIPs == nil {
+			claim = alloc.probe()
+		}
+		claimed, err := p.insertPort(ctx, tx, port, req.MACAddress == nil, claim)
+		if err != nil {
 			return err
 		}
-		alloc := &ipAllocator{tx: tx, port: port, subnets: subnets}
 		if req.FixedIPs == nil {
-			port.FixedIPs, err = alloc.automatic(ctx)
+			var first *core.FixedIP
+			if claimed {
+				first = &core.FixedIP{SubnetID: claim.SubnetID, IPAddress: claim.IP}
+			}
+			port.FixedIPs, err = alloc.automatic(ctx, first)
 		} else {
 			port.FixedIPs, _, err = alloc.requested(ctx, *req.FixedIPs, nil)
 		}
@@ -137,15 +148,24 @@ func checkProfile(m map[string]any) (map[string]any, error) {
 	return core.CloneMap(m), nil
 }
 
-// insertPort stores port, generating its MAC when asked, again on a clash.
-func (p *Plugin) insertPort(ctx context.Context, tx core.Tx, port *core.Port, generate bool) error {
+// insertPort stores port, generating its MAC when asked, again on a clash,
+// and claims the address of claim (when set) for it, reporting whether it
+// could.
+func (p *Plugin) insertPort(ctx context.Context, tx core.Tx, port *core.Port, generate bool, claim *core.IPAllocation) (bool, error) {
 	for i := 0; ; i++ {
 		if generate {
 			port.MACAddress = p.macs.Generate()
 		}
-		err := tx.CreatePort(ctx, port)
+		var claimed bool
+		var err error
+		if claim != nil {
+			claim.PortID = port.ID
+			claimed, err = tx.CreatePortWithIP(ctx, port, *claim)
+		} else {
+			err = tx.CreatePort(ctx, port)
+		}
 		if err == nil || !generate || core.TypeOf(err) != "MacAddressInUse" || i == macRetries {
-			return err
+			return claimed, err
 		}
 	}
 }

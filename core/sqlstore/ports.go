@@ -60,43 +60,89 @@ func encodePortMaps(p *core.Port) (m portMaps, err error) {
 // on the network is MacAddressInUse, an unknown network NetworkNotFound;
 // neither aborts the transaction.
 func (t *tx) CreatePort(ctx context.Context, p *core.Port) error {
+	_, err := t.createPort(ctx, p, nil)
+	return err
+}
+
+// CreatePortWithIP inserts p as CreatePort does and allocates ip to it. On
+// PostgreSQL the port and the address are one statement (a data-modifying
+// CTE), a round trip saved; on SQLite they are two. allocated is false,
+// the port inserted all the same, when the address was already taken (or
+// its subnet is gone: AllocateIP then tells which).
+func (t *tx) CreatePortWithIP(ctx context.Context, p *core.Port, ip core.IPAllocation) (bool, error) {
+	if !ip.IP.IsValid() {
+		return false, core.InvalidInput("no IP address to allocate in subnet %s", ip.SubnetID)
+	}
+	if t.s.engine == engineSQLite {
+		if err := t.CreatePort(ctx, p); err != nil {
+			return false, err
+		}
+		ip.PortID = p.ID
+		return t.AllocateIP(ctx, ip)
+	}
+	return t.createPort(ctx, p, &ip)
+}
+
+// portInsert is the statement inserting a port row, its arguments to
+// follow those of portInsertArgs.
+const portInsert = `INSERT INTO ports (id, project_id, name, description, created_at, updated_at,
+		revision_number, network_id, admin_state_up, mac_address, device_id, device_owner, status,
+		host_id, vnic_type, profile, vif_type, vif_details, extra, tags)
+		SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM networks WHERE id = ?)
+		ON CONFLICT DO NOTHING`
+
+// createPort inserts p and, when ip is set, allocates it in the same
+// statement (PostgreSQL only). It reports whether ip was allocated.
+func (t *tx) createPort(ctx context.Context, p *core.Port, ip *core.IPAllocation) (bool, error) {
 	if p.ID == "" {
 		p.ID = uuid.NewString()
 	}
 	p.MACAddress = normalizeMAC(p.MACAddress)
 	if err := checkLevels(p); err != nil {
-		return err
+		return false, err
 	}
 	m, err := encodePortMaps(p)
 	if err != nil {
-		return err
+		return false, err
 	}
 	now := t.s.now()
 	b := &p.Binding
-	added, err := t.execCount(ctx, `INSERT INTO ports (id, project_id, name, description, created_at, updated_at,
-		revision_number, network_id, admin_state_up, mac_address, device_id, device_owner, status,
-		host_id, vnic_type, profile, vif_type, vif_details, extra, tags)
-		SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-		WHERE EXISTS (SELECT 1 FROM networks WHERE id = ?)
-		ON CONFLICT DO NOTHING`,
-		p.ID, p.ProjectID, p.Name, p.Description, now.Unix(), now.Unix(),
+	args := []any{p.ID, p.ProjectID, p.Name, p.Description, now.Unix(), now.Unix(),
 		p.NetworkID, p.AdminStateUp, p.MACAddress, p.DeviceID, p.DeviceOwner, p.Status,
 		b.HostID, b.VNICType, m.profile, b.VIFType, m.vifDetails, m.extra, m.tags,
-		p.NetworkID)
-	if err != nil {
-		return wrap("create port", err)
+		p.NetworkID}
+	var added, allocated sqlInt
+	if ip == nil {
+		n, err := t.execCount(ctx, portInsert, args...)
+		if err != nil {
+			return false, wrap("create port", err)
+		}
+		added = sqlInt(n)
+	} else {
+		t.nets = nil
+		err := t.queryRow(ctx, `WITH p AS (`+portInsert+` RETURNING id),
+			a AS (INSERT INTO ip_allocations (subnet_id, ip_key, ip, port_id, network_id)
+				SELECT ?, ?, ?, p.id, ? FROM p WHERE EXISTS (SELECT 1 FROM subnets WHERE id = ?)
+				ON CONFLICT DO NOTHING RETURNING 1)
+			SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM a)`,
+			append(args, ip.SubnetID, ipKey(ip.IP), addrText(ip.IP), ip.NetworkID, ip.SubnetID)...).
+			Scan(&added, &allocated)
+		if err != nil {
+			return false, wrap("create port", err)
+		}
 	}
 	if added == 0 {
-		return t.portInsertConflict(ctx, p)
+		return false, t.portInsertConflict(ctx, p)
 	}
 	if err := t.insertLevels(ctx, p.ID, b.Levels); err != nil {
-		return err
+		return false, err
 	}
 	if err := t.setTags(ctx, tagPorts, p.ID, p.Tags, false); err != nil {
-		return err
+		return false, err
 	}
 	p.CreatedAt, p.UpdatedAt, p.RevisionNumber = now, now, 0
-	return nil
+	return allocated == 1, nil
 }
 
 // portInsertConflict explains a port insert that added no row.

@@ -202,3 +202,43 @@ func TestIPAllocation(t *testing.T) {
 			fixedIP("s6", "2001:db8::a"), fixedIP("s6", "2001:db8::1:0")}, getPort(t, s, "b").FixedIPs)
 	})
 }
+
+func TestCreatePortWithIP(t *testing.T) {
+	storeTest(t, func(t *testing.T, s *sqlstore.Store) {
+		createNetwork(t, s, network("n1", "p1"))
+		createSubnet(t, s, subnet("s1", "n1", "10.0.0.0/24"))
+		alloc := func(portID, ip string) core.IPAllocation {
+			return core.IPAllocation{SubnetID: "s1", NetworkID: "n1", PortID: portID, IP: netip.MustParseAddr(ip)}
+		}
+		update(t, s, func(tx core.Tx) error {
+			ok, err := tx.CreatePortWithIP(ctx, port("p1", "n1", "fa:16:3e:00:00:01"), alloc("p1", "10.0.0.5"))
+			require.NoError(t, err)
+			require.True(t, ok)
+			// The address is taken: the port is stored without it.
+			ok, err = tx.CreatePortWithIP(ctx, port("p2", "n1", "fa:16:3e:00:00:02"), alloc("p2", "10.0.0.5"))
+			require.NoError(t, err)
+			require.False(t, ok)
+			// A MAC clash stores neither, and is reported as CreatePort does.
+			ok, err = tx.CreatePortWithIP(ctx, port("p3", "n1", "fa:16:3e:00:00:01"), alloc("p3", "10.0.0.6"))
+			requireType(t, err, "MacAddressInUse")
+			require.False(t, ok)
+			_, err = tx.CreatePortWithIP(ctx, port("p4", "nope", "fa:16:3e:00:00:04"), alloc("p4", "10.0.0.7"))
+			requireType(t, err, "NetworkNotFound")
+			_, err = tx.CreatePortWithIP(ctx, port("p5", "n1", "fa:16:3e:00:00:05"), core.IPAllocation{SubnetID: "s1"})
+			requireType(t, err, "InvalidInput")
+			return nil
+		})
+		require.Equal(t, []core.FixedIP{fixedIP("s1", "10.0.0.5")}, getPort(t, s, "p1").FixedIPs)
+		require.Empty(t, getPort(t, s, "p2").FixedIPs)
+		view(t, s, func(tx core.Tx) error {
+			for _, id := range []string{"p3", "p4", "p5"} {
+				_, err := tx.GetPort(ctx, id)
+				requireType(t, err, "PortNotFound")
+			}
+			got, err := tx.SubnetAllocations(ctx, "s1")
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			return nil
+		})
+	})
+}
