@@ -69,7 +69,11 @@
 // statement is then one round trip, binary_parameters making that true of
 // the first run too, without parsing or planning; on SQLite it is not
 // compiled again. Reading a network, with its static segments, subnet ids
-// and tags, is one query; a listing of networks too. Other listings are
+// and tags, is one query; a listing of networks too. On PostgreSQL, where
+// every statement is a round trip, GetNetworkSubnets reads a network with
+// its subnets in one query and CreatePortWithIP inserts a port and its
+// first address in one statement, so that a port create is four
+// statements with BEGIN and COMMIT. Other listings are
 // one query for the resources and one set-based query per kind of detail
 // (fixed IPs, binding levels), whatever their size. The pure-Go SQLite driver costs per cell read, so
 // on SQLite every table keeps its row as a JSON array in a generated
