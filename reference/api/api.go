@@ -30,6 +30,12 @@ type Config struct {
 	DefaultProjectID string
 	// Logger receives request errors. Nil discards.
 	Logger hclog.Logger
+	// DriverHealth, when set, reports the health of the mechanism
+	// drivers in their configured order, and enables the admin-only
+	// GET /v2.0/ml2go-drivers, an ml2go extension (see DriverStatus). It
+	// is called for each such request and must be safe for concurrent
+	// use.
+	DriverHealth func() []DriverStatus
 }
 
 // API is the OpenStack Networking API v2.0 as an http.Handler.
@@ -39,6 +45,7 @@ type API struct {
 	log    hclog.Logger
 	mux    *http.ServeMux
 	exts   []extension
+	health func() []DriverStatus
 	// extAttrs are the extension drivers' attributes, by collection.
 	extAttrs map[string][]string
 }
@@ -60,6 +67,7 @@ func New(cfg Config) (*API, error) {
 		plugin:   cfg.Plugin,
 		quotas:   cfg.Quotas,
 		log:      cfg.Logger,
+		health:   cfg.DriverHealth,
 		mux:      http.NewServeMux(),
 		extAttrs: map[string][]string{},
 	}
@@ -139,6 +147,9 @@ func (a *API) routes(authenticate func(http.Handler) http.Handler) {
 	a.availabilityRoutes(handle)
 	if a.quotas != nil {
 		a.quotaRoutes(handle)
+	}
+	if a.health != nil {
+		a.driverRoutes(handle)
 	}
 
 	a.mux.Handle("/v2.0/", authenticate(unmatched(v2, a)))

@@ -13,6 +13,11 @@
 // exception type names. core's typed errors are mapped to HTTP statuses
 // in one place (statusOf).
 //
+// One resource is ml2go's own, served when Config.DriverHealth is set and
+// not listed among the extensions: GET /v2.0/ml2go-drivers, the health
+// of the mechanism drivers (built in or out of process), for admins only
+// (see DriverStatus).
+//
 // Authentication is a middleware of package reference/auth (noauth or
 // Keystone) that puts the caller in the request context; the handlers
 // apply Neutron's default policy to it: admin-only attributes

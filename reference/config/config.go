@@ -123,6 +123,13 @@ type Config struct {
 	Geneve GeneveOptions
 	// KeystoneAuthtoken is [keystone_authtoken].
 	KeystoneAuthtoken KeystoneAuthtokenOptions
+	// ML2go is [ml2go], ml2go's own options.
+	ML2go ML2goOptions
+	// Plugins are the [ml2go_plugin:NAME] sections, by NAME in lower
+	// case: how to run out-of-process mechanism drivers. A section is
+	// here as soon as the files set any option in it. See
+	// MechanismDriverPlugin, which also looks in [ml2go] plugin_dir.
+	Plugins map[string]PluginOptions
 	// Quotas are the [quotas] limits the files set, by resource
 	// ("network", "port", ...; quota_<resource> in the file), -1 meaning
 	// unlimited; default_quota is under "". Resources not set keep
@@ -135,6 +142,9 @@ type Config struct {
 
 	// sources records where each known option was set.
 	sources map[key]Value
+	// pluginSources records, by section, the option of each
+	// [ml2go_plugin:NAME] section read last.
+	pluginSources map[string]Value
 }
 
 // DatabaseOptions is the [database] section.
@@ -272,7 +282,9 @@ func Default() *Config {
 		Flat:              FlatOptions{FlatNetworks: []string{"*"}},
 		Geneve:            GeneveOptions{MaxHeaderSize: geneve.MinHeaderSize},
 		KeystoneAuthtoken: KeystoneAuthtokenOptions{MemcachedServers: []string{}, TokenCacheTime: DefaultTokenCacheTime * time.Second},
+		Plugins:           map[string]PluginOptions{},
 		sources:           map[key]Value{},
+		pluginSources:     map[string]Value{},
 	}
 	c.setBindHost()
 	return c

@@ -88,6 +88,8 @@ var options = []option{
 	{sectionQuotas, "quota_security_group_rule", quotaLimit("security_group_rule")},
 	{sectionQuotas, "quota_rbac_policy", quotaLimit("rbac_policy")},
 
+	{sectionML2go, "plugin_dir", str(func(c *Config) *string { return &c.ML2go.PluginDir })},
+
 	{sectionKeystone, "www_authenticate_uri", str(func(c *Config) *string { return &c.KeystoneAuthtoken.WWWAuthenticateURI })},
 	{sectionKeystone, "auth_url", str(func(c *Config) *string { return &c.KeystoneAuthtoken.AuthURL })},
 	{sectionKeystone, "auth_type", str(func(c *Config) *string { return &c.KeystoneAuthtoken.AuthType })},
@@ -114,10 +116,14 @@ var options = []option{
 // Booleans are true/false, yes/no, on/off or 1/0 in any case; integers are
 // decimal.
 //
+// The [ml2go_plugin:NAME] sections of out-of-process mechanism drivers
+// are decoded into Config.Plugins; their args are split as a shell would
+// split them (see PluginOptions).
+//
 // The first bad value is returned as a *Error naming its file, line,
 // section and option: a malformed value, a value out of range, an
 // unsupported database, a tenant or external network type missing from
-// [ml2] type_drivers.
+// [ml2] type_drivers, a plugin section without a driver name.
 func Decode(vs *Values) (*Config, error) {
 	c := Default()
 	known := make(map[key]bool, len(options))
@@ -137,9 +143,22 @@ func Decode(vs *Values) (*Config, error) {
 		}
 	}
 	for _, v := range vs.All() {
-		if !known[key{v.Section, v.Option}] {
-			c.Ignored = append(c.Ignored, Ignored{File: v.File, Line: v.Line, Section: v.Section, Option: v.Option})
+		if known[key{v.Section, v.Option}] {
+			continue
 		}
+		if strings.HasPrefix(v.Section, PluginSectionPrefix) {
+			ok, err := decodePluginOption(c, v)
+			if err != nil {
+				if e, isErr := err.(*Error); isErr {
+					return nil, e
+				}
+				return nil, valueError(v, err)
+			}
+			if ok {
+				continue
+			}
+		}
+		c.Ignored = append(c.Ignored, Ignored{File: v.File, Line: v.Line, Section: v.Section, Option: v.Option})
 	}
 	c.setBindHost()
 	if err := c.checkNetworkTypes(); err != nil {

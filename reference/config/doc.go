@@ -30,4 +30,25 @@
 // Ranges are parsed with the type drivers' own parsers, so the rules are
 // those of the drivers. Config.TypeDrivers and Config.ML2 turn a Config
 // into the type drivers and the ML2 plugin configuration of package core.
+//
+// # Out-of-process mechanism drivers
+//
+// A name in [ml2] mechanism_drivers that is not a built-in driver names a
+// driver that runs in its own process (package plugins/host). ml2go's own
+// sections say how to run it: a section of its own,
+//
+//	[ml2go_plugin:acme]
+//	command = /opt/acme/bin/acme-ml2-driver
+//	args = --config /etc/acme/driver.conf
+//	call_timeout = 30
+//
+// or, without one, the plugin directory,
+//
+//	[ml2go]
+//	plugin_dir = /usr/lib/ml2go/plugins
+//
+// which then holds the driver's binary as ml2go-driver-acme (PluginFile).
+// A section without command takes its command from plugin_dir, so that a
+// driver found there can still be given args or a call_timeout. See
+// PluginOptions and Config.MechanismDriverPlugin.
 package config

@@ -1,10 +1,12 @@
 // Package server assembles the reference ml2go server from its
-// configuration: the store, the driver registry, the ML2 plugin, quotas,
-// authentication and the API handler. ml2go-server is a thin command
-// around it; tests and benchmarks run it in-process.
+// configuration: the store, the driver registry (built-in drivers and
+// out-of-process mechanism drivers, which it starts and supervises), the
+// ML2 plugin, quotas, authentication and the API handler. ml2go-server is
+// a thin command around it; tests and benchmarks run it in-process.
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +27,7 @@ import (
 	"github.com/ml2go/ml2go/extensions/portsecurity"
 	"github.com/ml2go/ml2go/mechdrivers/fakeagent"
 	"github.com/ml2go/ml2go/mechdrivers/logger"
+	"github.com/ml2go/ml2go/plugins/host"
 	"github.com/ml2go/ml2go/reference/api"
 	"github.com/ml2go/ml2go/reference/auth"
 	"github.com/ml2go/ml2go/reference/config"
@@ -57,7 +60,9 @@ type Options struct {
 	// Logger receives the server's logs. Nil discards.
 	Logger hclog.Logger
 	// Registry, when set, has more drivers to choose from (a vendor's,
-	// or test doubles); the built-in ones are added to it.
+	// or test doubles); the built-in ones are added to it. Its mechanism
+	// drivers are reported as kind "builtin" (in process), except a
+	// *host.Driver, reported with its own health.
 	Registry *core.Registry
 }
 
@@ -69,9 +74,45 @@ type Server struct {
 	plugin  *ml2.Plugin
 	handler http.Handler
 	dsn     string
+	drivers *drivers
+}
+
+// drivers are the configured mechanism drivers, for their health and to
+// close the out-of-process ones.
+type drivers struct {
+	// status reports each driver's health, in configured order.
+	status []func() api.DriverStatus
+	// plugins are the out-of-process drivers the server started.
+	plugins []*pluginDriver
+}
+
+// health reports every mechanism driver's health, in configured order.
+func (d *drivers) health() []api.DriverStatus {
+	out := make([]api.DriverStatus, len(d.status))
+	for i, f := range d.status {
+		out[i] = f()
+	}
+	return out
+}
+
+// close stops the out-of-process drivers.
+func (d *drivers) close() error {
+	var errs []error
+	for _, p := range d.plugins {
+		errs = append(errs, p.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // New opens the store and builds the plugin and the API.
+//
+// Mechanism drivers named in [ml2] mechanism_drivers that are neither
+// built in nor in Options.Registry run out of process, as
+// config.Config.MechanismDriverPlugin finds them; New starts them. One
+// that fails to start does not stop New: it is logged and reported failed
+// by GET /v2.0/ml2go-drivers, ports only it could bind end
+// binding_failed, and the server keeps trying to start it. A name that is
+// no driver at all is an error.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error) {
 	log := opts.Logger
 	if log == nil {
@@ -84,73 +125,73 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if reg == nil {
 		reg = core.NewRegistry()
 	}
-	if err := register(reg, cfg, log); err != nil {
-		return nil, err
-	}
-	if opts.DataDir != "" {
-		if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
-			return nil, fmt.Errorf("server: data directory: %w", err)
-		}
-	}
-	dsn, err := cfg.DatabaseDSN(opts.DataDir)
+	drivers, err := register(ctx, reg, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlstore.Open(ctx, dsn, sqlstore.WithLogger(log.Named("store")))
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{cfg: cfg, log: log, store: store, dsn: dsn}
-	quotas := quota.New(store, cfg.QuotaDefaults())
-	mc := cfg.ML2()
-	mc.Logger = log.Named("ml2")
-	mc.DefaultProjectID = auth.NoauthProjectID
-	mc.Quotas = quotas
-	if s.plugin, err = ml2.New(ctx, mc, reg, store); err != nil {
-		_ = store.Close()
-		return nil, err
-	}
-	authenticate, err := s.authentication()
-	if err != nil {
-		_ = store.Close()
-		return nil, err
-	}
-	s.handler, err = api.New(api.Config{
-		Plugin: s.plugin,
-		Quotas: quotas,
-		Auth:   authenticate,
-		Logger: log.Named("api"),
-	})
-	if err != nil {
-		_ = store.Close()
+	s := &Server{cfg: cfg, log: log, drivers: drivers}
+	if err := s.build(ctx, reg, opts); err != nil {
+		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// register adds the configured type drivers and the built-in mechanism
-// and extension drivers the configuration names and reg lacks.
-func register(reg *core.Registry, cfg *config.Config, log hclog.Logger) error {
-	types, err := cfg.TypeDrivers(log.Named("types"))
+// build opens the store and builds the plugin and the API; what it opened
+// is left for Close.
+func (s *Server) build(ctx context.Context, reg *core.Registry, opts Options) error {
+	cfg := s.cfg
+	if opts.DataDir != "" {
+		if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
+			return fmt.Errorf("server: data directory: %w", err)
+		}
+	}
+	var err error
+	if s.dsn, err = cfg.DatabaseDSN(opts.DataDir); err != nil {
+		return err
+	}
+	if s.store, err = sqlstore.Open(ctx, s.dsn, sqlstore.WithLogger(s.log.Named("store"))); err != nil {
+		return err
+	}
+	quotas := quota.New(s.store, cfg.QuotaDefaults())
+	mc := cfg.ML2()
+	mc.Logger = s.log.Named("ml2")
+	mc.DefaultProjectID = auth.NoauthProjectID
+	mc.Quotas = quotas
+	if s.plugin, err = ml2.New(ctx, mc, reg, s.store); err != nil {
+		return err
+	}
+	authenticate, err := s.authentication()
 	if err != nil {
 		return err
 	}
+	s.handler, err = api.New(api.Config{
+		Plugin:       s.plugin,
+		Quotas:       quotas,
+		Auth:         authenticate,
+		Logger:       s.log.Named("api"),
+		DriverHealth: s.drivers.health,
+	})
+	return err
+}
+
+// register adds the configured type drivers and the mechanism and
+// extension drivers the configuration names and reg lacks: built-in ones,
+// and out-of-process mechanism drivers, which it starts.
+func register(ctx context.Context, reg *core.Registry, cfg *config.Config, log hclog.Logger) (*drivers, error) {
+	types, err := cfg.TypeDrivers(log.Named("types"))
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range types {
 		if err := reg.RegisterTypeDriver(d); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	for _, name := range cfg.ML2Options.MechanismDrivers {
-		if _, ok := reg.MechanismDriver(name); ok {
-			continue
-		}
-		build, ok := MechanismDrivers[name]
-		if !ok {
-			return fmt.Errorf("[ml2] mechanism_drivers: unknown mechanism driver %q (built in: %s)", name, names(MechanismDrivers))
-		}
-		if err := reg.RegisterMechanismDriver(name, build(log.Named(name), cfg)); err != nil {
-			return err
-		}
+	ds := &drivers{}
+	if err := registerMechanismDrivers(ctx, reg, cfg, log, ds); err != nil {
+		_ = ds.close()
+		return nil, err
 	}
 	for _, name := range cfg.ML2Options.ExtensionDrivers {
 		if _, ok := reg.ExtensionDriver(name); ok {
@@ -158,13 +199,91 @@ func register(reg *core.Registry, cfg *config.Config, log hclog.Logger) error {
 		}
 		build, ok := ExtensionDrivers[name]
 		if !ok {
-			return fmt.Errorf("[ml2] extension_drivers: unknown extension driver %q (built in: %s)", name, names(ExtensionDrivers))
+			_ = ds.close()
+			return nil, fmt.Errorf("[ml2] extension_drivers: unknown extension driver %q (built in: %s)", name, names(ExtensionDrivers))
 		}
 		if err := reg.RegisterExtensionDriver(name, build(log.Named(name))); err != nil {
-			return err
+			_ = ds.close()
+			return nil, err
+		}
+	}
+	return ds, nil
+}
+
+// registerMechanismDrivers registers the drivers of [ml2]
+// mechanism_drivers that reg lacks, built-in or out of process, and
+// records each one's health in ds.
+func registerMechanismDrivers(ctx context.Context, reg *core.Registry, cfg *config.Config, log hclog.Logger, ds *drivers) error {
+	seen := map[string]bool{}
+	for _, name := range cfg.ML2Options.MechanismDrivers {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		_, inRegistry := reg.MechanismDriver(name)
+		build, builtin := MechanismDrivers[name]
+		if inRegistry || builtin {
+			if _, ok := cfg.Plugins[strings.ToLower(name)]; ok {
+				where := "a built-in mechanism driver"
+				if inRegistry {
+					where = "a mechanism driver registered in process"
+				}
+				return cfg.PluginError(name, fmt.Errorf("%s is %s: give the out-of-process driver another name", name, where))
+			}
+		}
+		switch {
+		case inRegistry:
+			d, _ := reg.MechanismDriver(name)
+			ds.status = append(ds.status, inProcessStatus(name, d))
+		case builtin:
+			if err := reg.RegisterMechanismDriver(name, build(log.Named(name), cfg)); err != nil {
+				return err
+			}
+			ds.status = append(ds.status, inProcessStatus(name, nil))
+		default:
+			po, err := cfg.MechanismDriverPlugin(name)
+			if errors.Is(err, config.ErrUnknownMechanismDriver) {
+				return fmt.Errorf("%w (built in: %s)", err, names(MechanismDrivers))
+			}
+			if err != nil {
+				return err
+			}
+			p := loadPlugin(ctx, pluginConfig(name, po, log))
+			ds.plugins = append(ds.plugins, p)
+			if err := reg.RegisterMechanismDriver(name, p); err != nil {
+				return err
+			}
+			ds.status = append(ds.status, p.Status)
 		}
 	}
 	return nil
+}
+
+// inProcessStatus reports the health of the in-process driver d: running,
+// unless it is a *host.Driver the embedding program loaded itself.
+func inProcessStatus(name string, d core.MechanismDriver) func() api.DriverStatus {
+	if hd, ok := d.(*host.Driver); ok {
+		return func() api.DriverStatus { return hostStatus(name, hd.Health()) }
+	}
+	return func() api.DriverStatus {
+		return api.DriverStatus{Name: name, Kind: api.DriverKindBuiltin, State: api.DriverRunning}
+	}
+}
+
+// pluginConfig is the host's configuration of the out-of-process driver
+// name, with the host's defaults where the files say nothing.
+func pluginConfig(name string, po config.PluginOptions, log hclog.Logger) host.Config {
+	return host.Config{
+		Name:              name,
+		Command:           po.Command,
+		Args:              po.Args,
+		Logger:            log,
+		CallTimeout:       cmp.Or(po.CallTimeout, host.DefaultCallTimeout),
+		StartTimeout:      host.DefaultStartTimeout,
+		RestartBackoff:    host.DefaultRestartBackoff,
+		MaxRestartBackoff: host.DefaultMaxRestartBackoff,
+		BackoffResetAfter: host.DefaultBackoffResetAfter,
+	}
 }
 
 func names[V any](m map[string]V) string {
@@ -246,8 +365,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// Close closes the store.
-func (s *Server) Close() error { return s.store.Close() }
+// Close stops the out-of-process mechanism drivers and closes the store.
+func (s *Server) Close() error {
+	err := s.drivers.close()
+	if s.store != nil {
+		err = errors.Join(err, s.store.Close())
+	}
+	return err
+}
+
+// DriverHealth reports the health of every mechanism driver of [ml2]
+// mechanism_drivers, in that order, as GET /v2.0/ml2go-drivers shows it.
+func (s *Server) DriverHealth() []api.DriverStatus { return s.drivers.health() }
 
 // DefaultDataDir is where the zero-configuration server keeps its SQLite
 // database: ml2go-data in the working directory.

@@ -8,6 +8,12 @@
 // --config-file (repeatable, as Neutron's) it reads Neutron's neutron.conf
 // and ml2_conf.ini instead. SIGINT or SIGTERM drains requests in flight
 // and stops.
+//
+// Mechanism drivers that are not built in run in their own processes:
+// [ml2] mechanism_drivers names them next to the built-in ones, and a
+// [ml2go_plugin:NAME] section (command, args, call_timeout) or
+// [ml2go] plugin_dir (holding ml2go-driver-NAME) says how to run them.
+// Their health is logged and served to admins at GET /v2.0/ml2go-drivers.
 package main
 
 import (
