@@ -387,3 +387,18 @@ func (e *env) snapshot() snapshot {
 	require.NoError(e.t, err)
 	return s
 }
+
+// TestBindPortLongAfterStart binds a port more than go-plugin's broker
+// accept timeout (5 s) after the driver started: the callback connection
+// is made when the driver starts, not at the first bind.
+func TestBindPortLongAfterStart(t *testing.T) {
+	e := newEnv(t, load(t))
+	n, err := e.plugin.CreateNetwork(e.ctx, &ml2.NetworkRequest{})
+	require.NoError(t, err)
+	_, err = e.plugin.CreateSubnet(e.ctx, &ml2.SubnetRequest{NetworkID: n.ID, IPVersion: 4, CIDR: mustPrefix("10.0.0.0/24")})
+	require.NoError(t, err)
+	time.Sleep(6 * time.Second)
+	p, err := e.plugin.CreatePort(e.ctx, &ml2.PortRequest{NetworkID: n.ID, HostID: ptr("host1"), VNICType: ptr(core.VNICNormal)})
+	require.NoError(t, err)
+	assert.Equal(t, core.VIFTypeOther, p.Binding.VIFType)
+}

@@ -105,8 +105,8 @@ func (p *grpcPlugin) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.Clien
 	return nil, errors.New("sdk: the driver side has no client")
 }
 
-// callbacks is the lazily dialled connection to the host's callback
-// service.
+// callbacks is the connection to the host's callback service, dialled
+// when the host describes it.
 type callbacks struct {
 	broker *plugin.GRPCBroker
 
@@ -154,9 +154,16 @@ type server struct {
 
 var empty = &pb.Empty{}
 
-// Describe records the host's callback id and describes the driver.
+// Describe records the host's callback id, connects to the callback
+// service at once (go-plugin's broker waits only a few seconds for the
+// dial that matches the host's accept), and describes the driver.
 func (s *server) Describe(_ context.Context, req *pb.DescribeRequest) (*pb.DescribeResponse, error) {
 	s.host.setID(req.CallbackBrokerId)
+	if req.CallbackBrokerId != 0 {
+		if _, err := s.host.client(); err != nil {
+			return nil, err
+		}
+	}
 	versions := base.SupportedMechanismDriverAPIVersions
 	if wire.TestAPIVersions != nil {
 		versions = wire.TestAPIVersions
