@@ -11,3 +11,6 @@ ALTER TABLE segments
 ALTER TABLE segments DROP CONSTRAINT segments_network_type_physnet_key;
 CREATE UNIQUE INDEX segments_network_type_physnet_key ON segments (network_id, network_type, physical_network)
     WHERE physical_network <> '';
+-- The unique index covers segments with a physical network only: reads by
+-- network need their own.
+CREATE INDEX segments_network_id ON segments (network_id, seg_index);

@@ -34,3 +34,6 @@ DROP TABLE segments;
 ALTER TABLE segments_new RENAME TO segments;
 CREATE UNIQUE INDEX segments_network_type_physnet_key ON segments (network_id, network_type, physical_network)
     WHERE physical_network <> '';
+-- The unique index covers segments with a physical network only: reads by
+-- network need their own.
+CREATE INDEX segments_network_id ON segments (network_id, seg_index);
