@@ -14,8 +14,8 @@ import (
 // BenchmarkCreatePort creates ports through ml2.Plugin on an in-memory
 // SQLite store, with the logger driver in-process and with the same driver
 // out-of-process (the test plugin). The difference per op is the cost of
-// the wire: a port create makes four driver calls (create precommit and
-// postcommit, and no binding since the port has no host).
+// the wire: a port create makes two driver calls (create precommit and
+// postcommit; no binding, since the port has no host).
 func BenchmarkCreatePort(b *testing.B) {
 	for _, tc := range []struct {
 		name   string

@@ -42,6 +42,7 @@ import (
 
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/plugins/base"
+	"github.com/ml2go/ml2go/plugins/internal/transport"
 	"github.com/ml2go/ml2go/plugins/internal/wire"
 	pb "github.com/ml2go/ml2go/plugins/proto/mechdriver/v1"
 )
@@ -253,7 +254,11 @@ func (d *Driver) Close() error {
 // start runs a new process and negotiates with it.
 func (d *Driver) start(ctx context.Context) (*generation, error) {
 	cmd := exec.Command(d.cfg.Command, d.cfg.Args...)
-	cmd.Env = append(cmd.Environ(), d.cfg.Env...)
+	cmd.Env = cmd.Environ()
+	if v := transport.LogLevelEnvVar(d.log); v != "" {
+		cmd.Env = append(cmd.Env, v)
+	}
+	cmd.Env = append(cmd.Env, d.cfg.Env...)
 	hp := &hostPlugin{cbs: d.cbs}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  base.HandshakeConfig,
@@ -262,6 +267,7 @@ func (d *Driver) start(ctx context.Context) (*generation, error) {
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           d.log,
 		StartTimeout:     d.cfg.StartTimeout,
+		GRPCDialOptions:  transport.DialOptions(),
 	})
 	g, err := d.connect(ctx, client)
 	if err != nil {

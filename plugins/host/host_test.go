@@ -1,11 +1,13 @@
 package host_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -401,4 +403,63 @@ func TestBindPortLongAfterStart(t *testing.T) {
 	p, err := e.plugin.CreatePort(e.ctx, &ml2.PortRequest{NetworkID: n.ID, HostID: ptr("host1"), VNICType: ptr(core.VNICNormal)})
 	require.NoError(t, err)
 	assert.Equal(t, core.VIFTypeOther, p.Binding.VIFType)
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestDriverLogsReachTheHost checks that what the driver logs reaches the
+// host's logger under the driver's name, at the levels that logger shows,
+// and that what it does not show never does.
+func TestDriverLogsReachTheHost(t *testing.T) {
+	for _, tc := range []struct {
+		level hclog.Level
+		shown bool
+	}{
+		{hclog.Info, true},
+		{hclog.Trace, true},
+		{hclog.Warn, false},
+	} {
+		t.Run(tc.level.String(), func(t *testing.T) {
+			var out syncBuffer
+			d := load(t, func(c *host.Config) {
+				c.Logger = hclog.New(&hclog.LoggerOptions{Name: "host", Level: tc.level, Output: &out})
+			})
+			pc := mechtest.NewPortContext(&core.Port{Standard: core.Standard{ID: "logged-port"}, NetworkID: "n"})
+			require.NoError(t, d.CreatePortPrecommit(context.Background(), pc))
+			if !tc.shown {
+				// Give a stray line the time to arrive before looking.
+				time.Sleep(200 * time.Millisecond)
+				assert.NotContains(t, out.String(), "logged-port")
+				return
+			}
+			require.Eventually(t, func() bool {
+				return strings.Contains(out.String(), "CreatePortPrecommit called")
+			}, 5*time.Second, 10*time.Millisecond, "host log: %s", out.String())
+			line := ""
+			for l := range strings.SplitSeq(out.String(), "\n") {
+				if strings.Contains(l, "CreatePortPrecommit called") {
+					line = l
+				}
+			}
+			assert.Contains(t, line, "[INFO]")
+			assert.Contains(t, line, "host.testplugin")
+			assert.Contains(t, line, "port=logged-port")
+		})
+	}
 }

@@ -13,34 +13,110 @@ import (
 )
 
 // networkContext is the driver's view of a network operation.
+//
+// Inside a subnet or port hook its network is decoded when the driver
+// first asks for it: most port hooks look at the port and the segments
+// (which travel decoded) and never at the network itself, and decoding it
+// is a good part of the cost of a call. A network that cannot be decoded
+// then shows as empty and fails the hook with the decoding error.
 type networkContext struct {
+	segments []core.Segment
+
+	once              sync.Once
+	m                 *pb.NetworkContext // nil once decoded
+	fail              func(error)        // reports a lazy decoding error
 	current, original *core.Network
-	segments          []core.Segment
 }
 
-func (c *networkContext) Current() *core.Network   { return c.current }
-func (c *networkContext) Original() *core.Network  { return c.original }
+func (c *networkContext) Current() *core.Network {
+	c.decode()
+	return c.current
+}
+
+func (c *networkContext) Original() *core.Network {
+	c.decode()
+	return c.original
+}
+
 func (c *networkContext) Segments() []core.Segment { return c.segments }
 
+// decode decodes the network on first use, for a lazily decoded context.
+func (c *networkContext) decode() {
+	c.once.Do(func() {
+		if c.m == nil {
+			return
+		}
+		cur, orig, err := decodeNetworkJSON(c.m)
+		c.m = nil
+		if err != nil {
+			c.fail(err)
+			c.current = &core.Network{}
+			return
+		}
+		c.current, c.original = cur, orig
+	})
+}
+
+func decodeNetworkJSON(m *pb.NetworkContext) (cur, orig *core.Network, err error) {
+	if cur, err = wire.Decode[core.Network](m.CurrentJson); err != nil {
+		return nil, nil, err
+	}
+	if orig, err = wire.Decode[core.Network](m.OriginalJson); err != nil {
+		return nil, nil, err
+	}
+	return cur, orig, nil
+}
+
+// decodeNetwork decodes the context of a network hook.
 func decodeNetwork(m *pb.NetworkContext) (*networkContext, error) {
+	c := &networkContext{}
 	if m == nil {
-		return &networkContext{}, nil
+		return c, nil
 	}
-	cur, err := wire.Decode[core.Network](m.CurrentJson)
+	cur, orig, err := decodeNetworkJSON(m)
 	if err != nil {
 		return nil, err
 	}
-	orig, err := wire.Decode[core.Network](m.OriginalJson)
-	if err != nil {
-		return nil, err
+	c.current, c.original, c.segments = cur, orig, wire.CoreSegments(m.Segments)
+	return c, nil
+}
+
+// lazyNetwork is the network of a subnet or port hook, decoded on first
+// use; fail receives the error if that fails.
+func lazyNetwork(m *pb.NetworkContext, fail func(error)) *networkContext {
+	c := &networkContext{m: m, fail: fail}
+	if m != nil {
+		c.segments = wire.CoreSegments(m.Segments)
 	}
-	return &networkContext{current: cur, original: orig, segments: wire.CoreSegments(m.Segments)}, nil
+	return c
+}
+
+// errSink keeps the first error of something that cannot return one; the
+// hook then returns it.
+type errSink struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (s *errSink) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+func (s *errSink) get() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 // subnetContext is the driver's view of a subnet operation.
 type subnetContext struct {
 	current, original *core.Subnet
 	network           *networkContext
+	errs              errSink
 }
 
 func (c *subnetContext) Current() *core.Subnet        { return c.current }
@@ -56,11 +132,9 @@ func decodeSubnet(m *pb.SubnetContext) (*subnetContext, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := decodeNetwork(m.Network)
-	if err != nil {
-		return nil, err
-	}
-	return &subnetContext{current: cur, original: orig, network: net}, nil
+	c := &subnetContext{current: cur, original: orig}
+	c.network = lazyNetwork(m.Network, c.errs.fail)
+	return c, nil
 }
 
 // portContext is the driver's view of a port operation. Its binding
@@ -74,8 +148,7 @@ type portContext struct {
 	levels, origLevel []core.BoundLevel
 	segmentsToBind    []core.Segment
 
-	mu    sync.Mutex
-	cbErr error // first failed callback without an error result
+	errs errSink // first failed callback without an error result
 }
 
 var _ core.PortContext = (*portContext)(nil)
@@ -95,14 +168,12 @@ func decodePort(ctx context.Context, host *callbacks, m *pb.PortContext) (*portC
 	if err != nil {
 		return nil, err
 	}
-	net, err := decodeNetwork(m.Network)
-	if err != nil {
-		return nil, err
-	}
-	return &portContext{
-		ctx: ctx, callID: m.CallId, host: host, current: cur, original: orig, network: net,
+	c := &portContext{
+		ctx: ctx, callID: m.CallId, host: host, current: cur, original: orig,
 		levels: wire.CoreLevels(m.BindingLevels), origLevel: wire.CoreLevels(m.OriginalBindingLevels),
-	}, nil
+	}
+	c.network = lazyNetwork(m.Network, c.errs.fail)
+	return c, nil
 }
 
 func (c *portContext) Current() *core.Port          { return c.current }
@@ -167,19 +238,9 @@ func levelSegment(levels []core.BoundLevel, i int) *core.Segment {
 
 // fail remembers the first error of a callback that cannot return one; the
 // hook then returns it.
-func (c *portContext) fail(err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cbErr == nil {
-		c.cbErr = err
-	}
-}
+func (c *portContext) fail(err error) { c.errs.fail(err) }
 
-func (c *portContext) err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.cbErr
-}
+func (c *portContext) err() error { return c.errs.get() }
 
 // HostAgents asks the host for the agents of agentType on the binding host.
 func (c *portContext) HostAgents(ctx context.Context, agentType string) ([]core.Agent, error) {

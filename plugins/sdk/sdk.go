@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -37,17 +38,20 @@ import (
 
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/plugins/base"
+	"github.com/ml2go/ml2go/plugins/internal/transport"
 	"github.com/ml2go/ml2go/plugins/internal/wire"
 	pb "github.com/ml2go/ml2go/plugins/proto/mechdriver/v1"
 )
 
 // Logger returns the logger a driver binary should use: JSON lines on
 // standard error, which the host parses and re-logs under the driver's
-// name, at every level (the host's logger filters).
+// name. It logs at the level of the host's logger as the host announced it
+// when it started the process (what the host would discard is not written
+// at all), or at every level when the host announced none.
 func Logger(name string) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{
 		Name:       name,
-		Level:      hclog.Trace,
+		Level:      transport.LogLevel(),
 		Output:     os.Stderr,
 		JSONFormat: true,
 	})
@@ -67,6 +71,14 @@ func WithLogger(l hclog.Logger) Option { return func(c *serveConfig) { c.log = l
 // ServeMechanismDriver serves d under name to the ml2go host that started
 // this process, and returns when the host is done with it. It must be
 // called from main.
+//
+// Unless the GOMAXPROCS environment variable is set (host.Config.Env can
+// set it), it runs the process with GOMAXPROCS=1: a driver call is a short
+// burst of work between two waits on the host, and with more than one P
+// every hand-off between gRPC's goroutines also wakes an idle OS thread,
+// which on a small machine takes CPU time from the host and adds tens of
+// microseconds to every call. Drivers that do heavy parallel computation
+// should set GOMAXPROCS.
 func ServeMechanismDriver(name string, d core.MechanismDriver, opts ...Option) {
 	cfg := serveConfig{}
 	for _, o := range opts {
@@ -75,14 +87,23 @@ func ServeMechanismDriver(name string, d core.MechanismDriver, opts ...Option) {
 	if cfg.log == nil {
 		cfg.log = Logger(name)
 	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: base.HandshakeConfig,
 		Plugins: plugin.PluginSet{
 			base.MechanismDriverPluginName: &grpcPlugin{name: name, driver: d, log: cfg.log},
 		},
-		GRPCServer: plugin.DefaultGRPCServer,
+		GRPCServer: newGRPCServer,
 		Logger:     cfg.log,
 	})
+}
+
+// newGRPCServer is the driver's gRPC server, with the protocol's transport
+// settings.
+func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
+	return grpc.NewServer(append(opts, transport.ServerOptions()...)...)
 }
 
 // grpcPlugin is the go-plugin plugin of the driver side. Its client half
@@ -195,7 +216,11 @@ func (s *server) subnet(ctx context.Context, m *pb.SubnetContext, hook func(cont
 	if err != nil {
 		return nil, wire.ToStatus(err)
 	}
-	return empty, wire.ToStatus(hook(ctx, sc))
+	err = hook(ctx, sc)
+	if err == nil {
+		err = sc.errs.get()
+	}
+	return empty, wire.ToStatus(err)
 }
 
 func (s *server) port(ctx context.Context, m *pb.PortContext, segs []*pb.Segment, hook func(context.Context, core.PortContext) error) (*pb.Empty, error) {
