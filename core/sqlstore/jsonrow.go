@@ -185,28 +185,10 @@ func (r *jsonRow) jsonMap(maps mapCache) map[string]any {
 }
 
 // strs reads a string element holding a JSON list of strings.
-func (r *jsonRow) strs() []string {
-	text := r.str()
-	if r.err != nil {
-		return nil
-	}
-	v, err := decodeJSON[string](text)
-	if err != nil {
-		r.fail(err.Error())
-	}
-	return v
-}
+func (r *jsonRow) strs() []string { return textStrs(r) }
 
 // rows reads a string element holding a JSON list of rows.
-func (r *jsonRow) rows(fn func(r rowReader)) {
-	text := r.str()
-	if r.err != nil {
-		return
-	}
-	if err := eachJSONRow(text, fn); err != nil {
-		r.fail(err.Error())
-	}
-}
+func (r *jsonRow) rows(fn func(r rowReader)) { textRows(r, fn) }
 
 // eachJSONRow calls fn with a reader of each element of list, a JSON
 // array of arrays.

@@ -193,9 +193,22 @@ func (r *colRow) jsonMap(maps mapCache) map[string]any {
 	return m
 }
 
-func (r *colRow) strs() []string {
+func (r *colRow) strs() []string { return textStrs(r) }
+
+func (r *colRow) rows(fn func(r rowReader)) { textRows(r, fn) }
+
+// textReader is what the readers of JSON-holding text fields need of a
+// row: its next text field, and failure recording.
+type textReader interface {
+	str() string
+	failed() error
+	fail(msg string)
+}
+
+// textStrs reads a text field holding a JSON list of strings.
+func textStrs(r textReader) []string {
 	text := r.str()
-	if r.err != nil {
+	if r.failed() != nil {
 		return nil
 	}
 	v, err := decodeJSON[string](text)
@@ -205,9 +218,10 @@ func (r *colRow) strs() []string {
 	return v
 }
 
-func (r *colRow) rows(fn func(r rowReader)) {
+// textRows reads a text field holding a JSON list of rows.
+func textRows(r textReader, fn func(r rowReader)) {
 	text := r.str()
-	if r.err != nil {
+	if r.failed() != nil {
 		return
 	}
 	if err := eachJSONRow(text, fn); err != nil {

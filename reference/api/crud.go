@@ -64,6 +64,17 @@ func (k *kind[T]) many(items []*T, c *caller, fields map[string]bool, links []ma
 	return o.buf, o.err
 }
 
+// routes registers the five routes of a collection; revision, when set,
+// lets DELETE honour If-Match.
+func routes[T any](a *API, handle func(string, handlerFunc), k *kind[T], revision func(*T) int64) {
+	base := "/v2.0/" + k.res.collection
+	handle("GET "+base, serveList(k))
+	handle("POST "+base, serveCreate(a, k))
+	handle("GET "+base+"/{id}", serveShow(k))
+	handle("PUT "+base+"/{id}", serveUpdate(k))
+	handle("DELETE "+base+"/{id}", serveDelete(k, revision))
+}
+
 // serveList answers GET /<collection>.
 func serveList[T any](k *kind[T]) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {

@@ -65,12 +65,7 @@ func (a *API) networkKind() *kind[core.Network] {
 }
 
 func (a *API) networkRoutes(handle func(string, handlerFunc)) {
-	k := a.networkKind()
-	handle("GET /v2.0/networks", serveList(k))
-	handle("POST /v2.0/networks", serveCreate(a, k))
-	handle("GET /v2.0/networks/{id}", serveShow(k))
-	handle("PUT /v2.0/networks/{id}", serveUpdate(k))
-	handle("DELETE /v2.0/networks/{id}", serveDelete(k, func(n *core.Network) int64 { return n.RevisionNumber }))
+	routes(a, handle, a.networkKind(), func(n *core.Network) int64 { return n.RevisionNumber })
 }
 
 // visibleNetwork returns a network the caller may see: its own, a shared

@@ -91,12 +91,7 @@ func (a *API) portKind() *kind[core.Port] {
 }
 
 func (a *API) portRoutes(handle func(string, handlerFunc)) {
-	k := a.portKind()
-	handle("GET /v2.0/ports", serveList(k))
-	handle("POST /v2.0/ports", serveCreate(a, k))
-	handle("GET /v2.0/ports/{id}", serveShow(k))
-	handle("PUT /v2.0/ports/{id}", serveUpdate(k))
-	handle("DELETE /v2.0/ports/{id}", serveDelete(k, func(p *core.Port) int64 { return p.RevisionNumber }))
+	routes(a, handle, a.portKind(), func(p *core.Port) int64 { return p.RevisionNumber })
 }
 
 // visiblePort returns a port the caller may see: its own, or one on a

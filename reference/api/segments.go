@@ -82,12 +82,7 @@ func (a *API) segmentKind() *kind[core.Segment] {
 }
 
 func (a *API) segmentRoutes(handle func(string, handlerFunc)) {
-	k := a.segmentKind()
-	handle("GET /v2.0/segments", serveList(k))
-	handle("POST /v2.0/segments", serveCreate(a, k))
-	handle("GET /v2.0/segments/{id}", serveShow(k))
-	handle("PUT /v2.0/segments/{id}", serveUpdate(k))
-	handle("DELETE /v2.0/segments/{id}", serveDelete(k, nil))
+	routes(a, handle, a.segmentKind(), nil)
 }
 
 // segmentRequest converts a segment body.

@@ -70,12 +70,7 @@ func (a *API) subnetKind() *kind[core.Subnet] {
 }
 
 func (a *API) subnetRoutes(handle func(string, handlerFunc)) {
-	k := a.subnetKind()
-	handle("GET /v2.0/subnets", serveList(k))
-	handle("POST /v2.0/subnets", serveCreate(a, k))
-	handle("GET /v2.0/subnets/{id}", serveShow(k))
-	handle("PUT /v2.0/subnets/{id}", serveUpdate(k))
-	handle("DELETE /v2.0/subnets/{id}", serveDelete(k, func(s *core.Subnet) int64 { return s.RevisionNumber }))
+	routes(a, handle, a.subnetKind(), func(s *core.Subnet) int64 { return s.RevisionNumber })
 }
 
 // visibleSubnet returns a subnet the caller may see: its own, or one of a
