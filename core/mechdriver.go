@@ -196,3 +196,64 @@ func (MechanismDriverBase) DeletePortPostcommit(context.Context, PortContext) er
 
 // BindPort binds nothing.
 func (MechanismDriverBase) BindPort(context.Context, PortContext) error { return nil }
+
+// PortPair is the port of a port context before and after the change,
+// with the PortContext accessors that derive from them. Contexts (the
+// orchestrator's, the plugin SDK's, test fakes) embed it.
+type PortPair struct {
+	// CurrentPort is the port as it is now. It must not be nil.
+	CurrentPort *Port
+	// OriginalPort is the port before an update; nil otherwise.
+	OriginalPort *Port
+}
+
+// Current returns CurrentPort.
+func (p *PortPair) Current() *Port { return p.CurrentPort }
+
+// Original returns OriginalPort.
+func (p *PortPair) Original() *Port { return p.OriginalPort }
+
+// Status returns the current port's status.
+func (p *PortPair) Status() string { return p.CurrentPort.Status }
+
+// Host returns the current binding host.
+func (p *PortPair) Host() string { return p.CurrentPort.Binding.HostID }
+
+// VIFType returns the current binding's VIF type.
+func (p *PortPair) VIFType() string { return p.CurrentPort.Binding.VIFType }
+
+// VIFDetails returns the current binding's VIF details.
+func (p *PortPair) VIFDetails() map[string]any { return p.CurrentPort.Binding.VIFDetails }
+
+// OriginalStatus returns the original port's status, "" without one.
+func (p *PortPair) OriginalStatus() string {
+	if p.OriginalPort == nil {
+		return ""
+	}
+	return p.OriginalPort.Status
+}
+
+// OriginalHost returns the original binding host, "" without one.
+func (p *PortPair) OriginalHost() string {
+	if p.OriginalPort == nil {
+		return ""
+	}
+	return p.OriginalPort.Binding.HostID
+}
+
+// OriginalVIFType returns the original binding's VIF type, "" without one.
+func (p *PortPair) OriginalVIFType() string {
+	if p.OriginalPort == nil {
+		return ""
+	}
+	return p.OriginalPort.Binding.VIFType
+}
+
+// OriginalVIFDetails returns the original binding's VIF details, nil
+// without one.
+func (p *PortPair) OriginalVIFDetails() map[string]any {
+	if p.OriginalPort == nil {
+		return nil
+	}
+	return p.OriginalPort.Binding.VIFDetails
+}

@@ -55,7 +55,7 @@ func (p *Plugin) bind(ctx context.Context, id string) (*core.Port, error) {
 		try.Binding.VIFType, try.Binding.VIFDetails, try.Binding.Levels = core.VIFTypeUnbound, map[string]any{}, nil
 		pc := newPortContext(p, try, nil, net, segs)
 		p.bindLevels(ctx, pc)
-		if pc.current.Binding.VIFType == core.VIFTypeBindingFailed && attempt < maxBindTries {
+		if pc.CurrentPort.Binding.VIFType == core.VIFTypeBindingFailed && attempt < maxBindTries {
 			continue
 		}
 		committed, port, err := p.commitBinding(ctx, stored, pc)
@@ -75,8 +75,8 @@ func (p *Plugin) bind(ctx context.Context, id string) (*core.Port, error) {
 func (p *Plugin) bindLevels(ctx context.Context, pc *portContext) {
 	pc.levels = nil
 	if !p.bindLevel(ctx, pc, 0, pc.network.current.Segments) {
-		pc.current.Binding.VIFType = core.VIFTypeBindingFailed
-		pc.current.Binding.VIFDetails = map[string]any{}
+		pc.CurrentPort.Binding.VIFType = core.VIFTypeBindingFailed
+		pc.CurrentPort.Binding.VIFDetails = map[string]any{}
 		pc.levels = nil
 		pc.newStatus = ""
 	}
@@ -84,11 +84,11 @@ func (p *Plugin) bindLevels(ctx context.Context, pc *portContext) {
 
 func (p *Plugin) bindLevel(ctx context.Context, pc *portContext, level int, segments []core.Segment) bool {
 	if level == core.MaxBindingLevels {
-		p.log.Error("exceeded maximum binding levels", "port", pc.current.ID)
+		p.log.Error("exceeded maximum binding levels", "port", pc.CurrentPort.ID)
 		return false
 	}
 	for _, d := range p.mechs.drivers {
-		if len(pc.current.FixedIPs) == 0 && connectivityOf(d.Driver) != core.ConnectivityL2 {
+		if len(pc.CurrentPort.FixedIPs) == 0 && connectivityOf(d.Driver) != core.ConnectivityL2 {
 			continue
 		}
 		if boundAbove(pc.levels, d.Name, segments) {
@@ -96,7 +96,7 @@ func (p *Plugin) bindLevel(ctx context.Context, pc *portContext, level int, segm
 		}
 		pc.segmentsToBind, pc.newSegment, pc.nextSegments = segments, "", nil
 		if err := d.Driver.BindPort(ctx, pc); err != nil {
-			p.log.Error("mechanism driver failed in bind_port", "driver", d.Name, "port", pc.current.ID, "error", err)
+			p.log.Error("mechanism driver failed in bind_port", "driver", d.Name, "port", pc.CurrentPort.ID, "error", err)
 			continue
 		}
 		if pc.newSegment == "" {
@@ -157,7 +157,7 @@ func (p *Plugin) commitBinding(ctx context.Context, tried *core.Port, pc *portCo
 			return nil
 		}
 		port = orig.Clone()
-		res := pc.current.Binding
+		res := pc.CurrentPort.Binding
 		port.Binding.VIFType, port.Binding.VIFDetails = res.VIFType, core.CloneMap(res.VIFDetails)
 		port.Binding.Levels = make([]core.BindingLevel, len(pc.levels))
 		for i, l := range pc.levels {

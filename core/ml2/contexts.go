@@ -31,9 +31,9 @@ func (c *subnetContext) Network() core.NetworkContext { return c.network }
 
 // portContext is the core.PortContext of one operation or binding attempt.
 type portContext struct {
-	plugin            *Plugin
-	current, original *core.Port
-	network           *networkContext
+	core.PortPair
+	plugin  *Plugin
+	network *networkContext
 	// segments maps segment ids of the network, static and dynamic, to
 	// segments, for resolving binding levels.
 	segments map[string]core.Segment
@@ -49,7 +49,7 @@ type portContext struct {
 var _ core.PortContext = (*portContext)(nil)
 
 func newPortContext(p *Plugin, current, original *core.Port, net *core.Network, segs []core.Segment) *portContext {
-	pc := &portContext{plugin: p, current: current, original: original,
+	pc := &portContext{PortPair: core.PortPair{CurrentPort: current, OriginalPort: original}, plugin: p,
 		network: &networkContext{current: net}, segments: make(map[string]core.Segment, len(segs))}
 	for _, s := range segs {
 		pc.segments[s.ID] = s
@@ -69,51 +69,17 @@ func (c *portContext) resolve(levels []core.BindingLevel) []core.BoundLevel {
 	return out
 }
 
-func (c *portContext) Current() *core.Port          { return c.current }
-func (c *portContext) Original() *core.Port         { return c.original }
-func (c *portContext) Status() string               { return c.current.Status }
 func (c *portContext) Network() core.NetworkContext { return c.network }
-func (c *portContext) Host() string                 { return c.current.Binding.HostID }
-func (c *portContext) VIFType() string              { return c.current.Binding.VIFType }
-func (c *portContext) VIFDetails() map[string]any   { return c.current.Binding.VIFDetails }
 func (c *portContext) BindingLevels() []core.BoundLevel {
 	return c.levels
 }
 func (c *portContext) SegmentsToBind() []core.Segment { return c.segmentsToBind }
 
-func (c *portContext) OriginalStatus() string {
-	if c.original == nil {
-		return ""
-	}
-	return c.original.Status
-}
-
-func (c *portContext) OriginalHost() string {
-	if c.original == nil {
-		return ""
-	}
-	return c.original.Binding.HostID
-}
-
-func (c *portContext) OriginalVIFType() string {
-	if c.original == nil {
-		return ""
-	}
-	return c.original.Binding.VIFType
-}
-
-func (c *portContext) OriginalVIFDetails() map[string]any {
-	if c.original == nil {
-		return nil
-	}
-	return c.original.Binding.VIFDetails
-}
-
 func (c *portContext) OriginalBindingLevels() []core.BoundLevel {
-	if c.original == nil {
+	if c.OriginalPort == nil {
 		return nil
 	}
-	return c.resolve(c.original.Binding.Levels)
+	return c.resolve(c.OriginalPort.Binding.Levels)
 }
 
 func (c *portContext) TopBoundSegment() *core.Segment { return top(c.levels) }
@@ -167,8 +133,8 @@ func (c *portContext) HostAgents(ctx context.Context, agentType string) ([]core.
 // SetBinding completes the binding at the current level.
 func (c *portContext) SetBinding(segmentID, vifType string, vifDetails map[string]any, status string) {
 	c.newSegment = segmentID
-	c.current.Binding.VIFType = vifType
-	c.current.Binding.VIFDetails = core.CloneMap(vifDetails)
+	c.CurrentPort.Binding.VIFType = vifType
+	c.CurrentPort.Binding.VIFDetails = core.CloneMap(vifDetails)
 	c.newStatus = status
 }
 
@@ -181,7 +147,7 @@ func (c *portContext) ContinueBinding(segmentID string, next []core.Segment) {
 // AllocateDynamicSegment creates or reuses a dynamic segment of the port's
 // network.
 func (c *portContext) AllocateDynamicSegment(ctx context.Context, seg core.Segment) (core.Segment, error) {
-	s, err := c.plugin.allocateDynamicSegment(ctx, c.current.NetworkID, seg)
+	s, err := c.plugin.allocateDynamicSegment(ctx, c.CurrentPort.NetworkID, seg)
 	if err == nil {
 		c.segments[s.ID] = s
 	}

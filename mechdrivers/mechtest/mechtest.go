@@ -96,10 +96,10 @@ type Continuation struct {
 // Original* counterparts from OriginalPort); the bound segments from Levels
 // and OriginalLevels.
 type FakePortContext struct {
-	// CurrentPort is returned by Current. It must not be nil.
-	CurrentPort *core.Port
-	// OriginalPort is returned by Original (nil except for updates).
-	OriginalPort *core.Port
+	// PortPair holds CurrentPort (returned by Current; it must not be
+	// nil) and OriginalPort (returned by Original; nil except for
+	// updates).
+	core.PortPair
 	// NetworkContext is returned by Network; nil means an empty
 	// FakeNetworkContext.
 	NetworkContext core.NetworkContext
@@ -143,7 +143,7 @@ var _ core.PortContext = (*FakePortContext)(nil)
 // port.NetworkID with those segments.
 func NewPortContext(port *core.Port, segments ...core.Segment) *FakePortContext {
 	return &FakePortContext{
-		CurrentPort: port,
+		PortPair: core.PortPair{CurrentPort: port},
 		NetworkContext: &FakeNetworkContext{CurrentNetwork: &core.Network{
 			Standard: core.Standard{ID: port.NetworkID},
 			Segments: slices.Clone(segments),
@@ -167,62 +167,12 @@ func (c *FakePortContext) LastBinding() *Binding {
 	return &b
 }
 
-// Current returns CurrentPort.
-func (c *FakePortContext) Current() *core.Port { return c.CurrentPort }
-
-// Original returns OriginalPort.
-func (c *FakePortContext) Original() *core.Port { return c.OriginalPort }
-
-// Status returns the current port's status.
-func (c *FakePortContext) Status() string { return c.CurrentPort.Status }
-
-// OriginalStatus returns the original port's status, or "".
-func (c *FakePortContext) OriginalStatus() string {
-	if c.OriginalPort == nil {
-		return ""
-	}
-	return c.OriginalPort.Status
-}
-
 // Network returns NetworkContext, or an empty network context.
 func (c *FakePortContext) Network() core.NetworkContext {
 	if c.NetworkContext == nil {
 		return &FakeNetworkContext{}
 	}
 	return c.NetworkContext
-}
-
-// Host returns the current port's binding host.
-func (c *FakePortContext) Host() string { return c.CurrentPort.Binding.HostID }
-
-// OriginalHost returns the original port's binding host, or "".
-func (c *FakePortContext) OriginalHost() string {
-	if c.OriginalPort == nil {
-		return ""
-	}
-	return c.OriginalPort.Binding.HostID
-}
-
-// VIFType returns the current port's VIF type.
-func (c *FakePortContext) VIFType() string { return c.CurrentPort.Binding.VIFType }
-
-// VIFDetails returns the current port's VIF details.
-func (c *FakePortContext) VIFDetails() map[string]any { return c.CurrentPort.Binding.VIFDetails }
-
-// OriginalVIFType returns the original port's VIF type, or "".
-func (c *FakePortContext) OriginalVIFType() string {
-	if c.OriginalPort == nil {
-		return ""
-	}
-	return c.OriginalPort.Binding.VIFType
-}
-
-// OriginalVIFDetails returns the original port's VIF details, or nil.
-func (c *FakePortContext) OriginalVIFDetails() map[string]any {
-	if c.OriginalPort == nil {
-		return nil
-	}
-	return c.OriginalPort.Binding.VIFDetails
 }
 
 // BindingLevels returns Levels.

@@ -140,10 +140,10 @@ func decodeSubnet(m *pb.SubnetContext) (*subnetContext, error) {
 // portContext is the driver's view of a port operation. Its binding
 // methods call back into the host.
 type portContext struct {
-	ctx               context.Context // the hook call's, for callbacks without their own
-	callID            uint64
-	host              *callbacks
-	current, original *core.Port
+	ctx    context.Context // the hook call's, for callbacks without their own
+	callID uint64
+	host   *callbacks
+	core.PortPair
 	network           *networkContext
 	levels, origLevel []core.BoundLevel
 	segmentsToBind    []core.Segment
@@ -169,53 +169,19 @@ func decodePort(ctx context.Context, host *callbacks, m *pb.PortContext) (*portC
 		return nil, err
 	}
 	c := &portContext{
-		ctx: ctx, callID: m.CallId, host: host, current: cur, original: orig,
+		ctx: ctx, callID: m.CallId, host: host, PortPair: core.PortPair{CurrentPort: cur, OriginalPort: orig},
 		levels: wire.CoreLevels(m.BindingLevels), origLevel: wire.CoreLevels(m.OriginalBindingLevels),
 	}
 	c.network = lazyNetwork(m.Network, c.errs.fail)
 	return c, nil
 }
 
-func (c *portContext) Current() *core.Port          { return c.current }
-func (c *portContext) Original() *core.Port         { return c.original }
-func (c *portContext) Status() string               { return c.current.Status }
 func (c *portContext) Network() core.NetworkContext { return c.network }
-func (c *portContext) Host() string                 { return c.current.Binding.HostID }
-func (c *portContext) VIFType() string              { return c.current.Binding.VIFType }
-func (c *portContext) VIFDetails() map[string]any   { return c.current.Binding.VIFDetails }
 func (c *portContext) BindingLevels() []core.BoundLevel {
 	return c.levels
 }
 func (c *portContext) OriginalBindingLevels() []core.BoundLevel { return c.origLevel }
 func (c *portContext) SegmentsToBind() []core.Segment           { return c.segmentsToBind }
-
-func (c *portContext) OriginalStatus() string {
-	if c.original == nil {
-		return ""
-	}
-	return c.original.Status
-}
-
-func (c *portContext) OriginalHost() string {
-	if c.original == nil {
-		return ""
-	}
-	return c.original.Binding.HostID
-}
-
-func (c *portContext) OriginalVIFType() string {
-	if c.original == nil {
-		return ""
-	}
-	return c.original.Binding.VIFType
-}
-
-func (c *portContext) OriginalVIFDetails() map[string]any {
-	if c.original == nil {
-		return nil
-	}
-	return c.original.Binding.VIFDetails
-}
 
 func (c *portContext) TopBoundSegment() *core.Segment { return levelSegment(c.levels, 0) }
 func (c *portContext) BottomBoundSegment() *core.Segment {
@@ -264,8 +230,8 @@ func (c *portContext) HostAgents(ctx context.Context, agentType string) ([]core.
 // SetBinding tells the host the port is bound at this level, and updates
 // the local view of the port as the host's context does.
 func (c *portContext) SetBinding(segmentID, vifType string, vifDetails map[string]any, status string) {
-	c.current.Binding.VIFType = vifType
-	c.current.Binding.VIFDetails = core.CloneMap(vifDetails)
+	c.CurrentPort.Binding.VIFType = vifType
+	c.CurrentPort.Binding.VIFDetails = core.CloneMap(vifDetails)
 	details, err := json.Marshal(vifDetails)
 	if err != nil {
 		c.fail(fmt.Errorf("SetBinding: encode vif details: %w", err))
