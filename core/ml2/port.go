@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
-	"slices"
 
 	"github.com/google/uuid"
 
@@ -170,23 +169,6 @@ func (p *Plugin) insertPort(ctx context.Context, tx core.Tx, port *core.Port, ge
 	}
 }
 
-// networkSubnets returns the subnets of n in creation order, with one query.
-func (p *Plugin) networkSubnets(ctx context.Context, tx core.Tx, n *core.Network) ([]*core.Subnet, error) {
-	if len(n.Subnets) == 0 {
-		return nil, nil
-	}
-	subnets, err := tx.ListSubnets(ctx, &core.ListOptions{Filters: map[string][]string{"network_id": {n.ID}}})
-	if err != nil {
-		return nil, err
-	}
-	order := make(map[string]int, len(n.Subnets))
-	for i, id := range n.Subnets {
-		order[id] = i
-	}
-	slices.SortFunc(subnets, func(a, b *core.Subnet) int { return order[a.ID] - order[b.ID] })
-	return subnets, nil
-}
-
 // GetPort returns one port.
 func (p *Plugin) GetPort(ctx context.Context, id string) (*core.Port, error) {
 	return getOne(ctx, p.store, func(tx core.Tx) (*core.Port, error) { return tx.GetPort(ctx, id) }, p.extendPort)
@@ -258,7 +240,7 @@ func (p *Plugin) UpdatePort(ctx context.Context, id string, req *PortRequest) (*
 			}
 		}
 		if req.FixedIPs != nil {
-			subnets, err := p.networkSubnets(ctx, tx, net)
+			_, subnets, err := tx.GetNetworkSubnets(ctx, net.ID)
 			if err != nil {
 				return err
 			}

@@ -36,8 +36,8 @@ func uniqueTags(tags []string) []string {
 }
 
 // setTags stores the rows of a resource's tags in the tags table; replace
-// first deletes the ones it had. The resource's tags column is written
-// with the resource.
+// first deletes the ones it had. tags are as tagList leaves them, sorted
+// and unique: the resource's tags column is written with the resource.
 func (t *tx) setTags(ctx context.Context, rtype, id string, tags []string, replace bool) error {
 	if replace {
 		if _, err := t.exec(ctx, `DELETE FROM tags WHERE resource_type = ? AND resource_id = ?`, rtype, id); err != nil {
@@ -47,11 +47,10 @@ func (t *tx) setTags(ctx context.Context, rtype, id string, tags []string, repla
 	if len(tags) == 0 {
 		return nil
 	}
-	uniq := uniqueTags(tags)
-	q := make([]byte, 0, 64+len(uniq)*12)
+	q := make([]byte, 0, 64+len(tags)*12)
 	q = append(q, "INSERT INTO tags (resource_type, resource_id, tag) VALUES "...)
-	args := make([]any, 0, 3*len(uniq))
-	for i, tag := range uniq {
+	args := make([]any, 0, 3*len(tags))
+	for i, tag := range tags {
 		if i > 0 {
 			q = append(q, ", "...)
 		}
