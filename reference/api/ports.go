@@ -71,8 +71,10 @@ func (a *API) portKind() *kind[core.Port] {
 				return nil, err
 			}
 			req.IfRevision = rev
-			if !c.admin {
-				p, err := a.visiblePort(ctx, c, id)
+			// serveUpdate has checked the caller owns the port; what only
+			// the network's owner may ask costs a read of the network.
+			if !c.admin && networkOwnerAttrs(req, false, "update_port") != nil {
+				p, err := a.plugin.GetPort(ctx, id)
 				if err != nil {
 					return nil, err
 				}
