@@ -175,7 +175,7 @@ func serveUpdate[T any](k *kind[T]) handlerFunc {
 			return err
 		}
 		id := r.PathValue("id")
-		if err := ownedOrDenied(r.Context(), c, k, id, "update"); err != nil {
+		if _, err := ownedOrDenied(r.Context(), c, k, id, "update"); err != nil {
 			return err
 		}
 		it, err := k.update(r.Context(), c, id, bodies[0], rev)
@@ -204,13 +204,15 @@ func serveDelete[T any](k *kind[T], revision func(*T) int64) handlerFunc {
 			return err
 		}
 		id := r.PathValue("id")
-		if err := ownedOrDenied(r.Context(), c, k, id, "delete"); err != nil {
+		it, err := ownedOrDenied(r.Context(), c, k, id, "delete")
+		if err != nil {
 			return err
 		}
 		if rev != nil && revision != nil {
-			it, err := k.get(r.Context(), c, id)
-			if err != nil {
-				return err
+			if it == nil {
+				if it, err = k.get(r.Context(), c, id); err != nil {
+					return err
+				}
 			}
 			if cur := revision(it); cur != *rev {
 				return core.RevisionNumberConstraintFailed(*rev, cur)
@@ -225,19 +227,20 @@ func serveDelete[T any](k *kind[T], revision func(*T) int64) handlerFunc {
 }
 
 // ownedOrDenied lets admins through; others must see the resource (else
-// its NotFound) and own it (else a policy error).
-func ownedOrDenied[T any](ctx context.Context, c *caller, k *kind[T], id, action string) error {
+// its NotFound) and own it (else a policy error); for them it returns
+// the resource it read.
+func ownedOrDenied[T any](ctx context.Context, c *caller, k *kind[T], id, action string) (*T, error) {
 	if c.admin {
-		return nil
+		return nil, nil
 	}
 	it, err := k.get(ctx, c, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !c.owns(k.project(it)) {
-		return policyDenied(action + "_" + k.res.name)
+		return nil, policyDenied(action + "_" + k.res.name)
 	}
-	return nil
+	return it, nil
 }
 
 // policyDenied is Neutron's error for an action the policy refuses.
