@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -336,7 +338,7 @@ func (t *tx) ListPorts(ctx context.Context, opts *core.ListOptions) ([]*core.Por
 	return out, nil
 }
 
-// Detail rows of ports, as JSON rows.
+// Detail rows of ports.
 var (
 	fixedIPRow      = newShape("a", "port_id", "subnet_id", "ip")
 	bindingLevelRow = newShape("l", "port_id", "level", "driver", "segment_id")
@@ -344,7 +346,10 @@ var (
 
 // loadPortDetails fills the fixed IPs and binding levels of ports, which
 // set selects: one query for each. Each kind of detail shares one
-// backing array.
+// backing array. The queries do not sort, which would cost the database
+// a sort of every detail row; each port's few details are put in order
+// here: fixed IPs by subnet (the order subnets were added to the network),
+// then address; binding levels by level.
 func (t *tx) loadPortDetails(ctx context.Context, ports []*core.Port, set idSet) error {
 	pos := make(map[string]int, len(ports))
 	for i, p := range ports {
@@ -355,8 +360,7 @@ func (t *tx) loadPortDetails(ctx context.Context, ports []*core.Port, set idSet)
 		return err
 	}
 	ips := newGrouped[core.FixedIP](pos)
-	err = t.eachRow(ctx, `SELECT `+t.s.rowExpr(fixedIPRow)+` FROM ip_allocations a
-		JOIN subnets s ON s.id = a.subnet_id WHERE `+cond+` ORDER BY s.seq, a.ip_key`, args,
+	err = t.eachRow(ctx, `SELECT `+t.s.rowExpr(fixedIPRow)+` FROM ip_allocations a WHERE `+cond, args,
 		func(r rowReader) error {
 			portID, subnetID, ip := r.str(), r.str(), r.str()
 			if r.failed() != nil {
@@ -372,7 +376,16 @@ func (t *tx) loadPortDetails(ctx context.Context, ports []*core.Port, set idSet)
 	if err != nil {
 		return wrap("load fixed IPs", err)
 	}
-	ips.spread(len(ports), func(i int, v []core.FixedIP) { ports[i].FixedIPs = v })
+	var several []int // ports with more than one address
+	ips.spread(len(ports), func(i int, v []core.FixedIP) {
+		ports[i].FixedIPs = v
+		if len(v) > 1 {
+			several = append(several, i)
+		}
+	})
+	if err := t.orderFixedIPs(ctx, ports, several); err != nil {
+		return err
+	}
 
 	cond, args, err = t.inSet("l.port_id", set)
 	if err != nil {
@@ -380,7 +393,7 @@ func (t *tx) loadPortDetails(ctx context.Context, ports []*core.Port, set idSet)
 	}
 	levels := newGrouped[core.BindingLevel](pos)
 	err = t.eachRow(ctx, `SELECT `+t.s.rowExpr(bindingLevelRow)+` FROM port_binding_levels l
-		WHERE `+cond+` ORDER BY l.port_id, l.level`, args, func(r rowReader) error {
+		WHERE `+cond, args, func(r rowReader) error {
 		portID, level, driver, segmentID := r.str(), r.int(), r.str(), r.str()
 		levels.add(portID, core.BindingLevel{Level: int(level), Driver: driver, SegmentID: segmentID})
 		return nil
@@ -388,7 +401,56 @@ func (t *tx) loadPortDetails(ctx context.Context, ports []*core.Port, set idSet)
 	if err != nil {
 		return wrap("load binding levels", err)
 	}
-	levels.spread(len(ports), func(i int, v []core.BindingLevel) { ports[i].Binding.Levels = v })
+	levels.spread(len(ports), func(i int, v []core.BindingLevel) {
+		if len(v) > 1 {
+			slices.SortFunc(v, func(a, b core.BindingLevel) int { return cmp.Compare(a.Level, b.Level) })
+		}
+		ports[i].Binding.Levels = v
+	})
+	return nil
+}
+
+// orderFixedIPs sorts the fixed IPs of the ports at the given positions
+// by subnet, in the order the subnets were added to their network, then
+// by address.
+func (t *tx) orderFixedIPs(ctx context.Context, ports []*core.Port, at []int) error {
+	if len(at) == 0 {
+		return nil
+	}
+	seq := map[string]int64{}
+	for _, i := range at {
+		for _, ip := range ports[i].FixedIPs {
+			seq[ip.SubnetID] = 0
+		}
+	}
+	cond, args, err := t.inSet("id", idSet{ids: slices.Collect(maps.Keys(seq))})
+	if err != nil {
+		return err
+	}
+	rows, err := t.query(ctx, `SELECT id, seq FROM subnets WHERE `+cond, args...)
+	if err != nil {
+		return wrap("order fixed IPs", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return wrap("order fixed IPs", err)
+		}
+		seq[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return wrap("order fixed IPs", err)
+	}
+	for _, i := range at {
+		slices.SortFunc(ports[i].FixedIPs, func(a, b core.FixedIP) int {
+			if c := cmp.Compare(seq[a.SubnetID], seq[b.SubnetID]); c != 0 {
+				return c
+			}
+			return a.IPAddress.Compare(b.IPAddress)
+		})
+	}
 	return nil
 }
 
