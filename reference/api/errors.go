@@ -158,3 +158,11 @@ func forbidden(format string, args ...any) error {
 func invalidAttr(name, reason string, args ...any) error {
 	return badRequest("Invalid input for %s. Reason: %s.", name, fmt.Sprintf(reason, args...))
 }
+
+// ErrorStatus returns the HTTP status the API answers err with, for
+// handlers beside the API (the agent channel) that map core's typed
+// errors the same way.
+func ErrorStatus(err error) int {
+	status, _, _ := errorBody(err)
+	return status
+}

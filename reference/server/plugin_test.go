@@ -230,7 +230,7 @@ func TestMechanismDriverUnknown(t *testing.T) {
 	assert.Equal(t, "ml2", ce.Section)
 	assert.Equal(t, "mechanism_drivers", ce.Option)
 	assert.Equal(t, "acme", ce.Value)
-	assert.Regexp(t, `ml2_conf\.ini:5: \[ml2\] mechanism_drivers: "acme": unknown mechanism driver: not built in, no \[ml2go_plugin:acme\] section, and \[ml2go\] plugin_dir is not set \(built in: fakeagent, logger\)$`, err.Error())
+	assert.Regexp(t, `ml2_conf\.ini:5: \[ml2\] mechanism_drivers: "acme": unknown mechanism driver: not built in, no \[ml2go_plugin:acme\] section, and \[ml2go\] plugin_dir is not set \(built in: fakeagent, l2population, linuxbridge, logger, openvswitch\)$`, err.Error())
 
 	// The same with a plugin directory without the driver.
 	dir := t.TempDir()

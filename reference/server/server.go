@@ -26,8 +26,12 @@ import (
 	"github.com/ml2go/ml2go/core/sqlstore"
 	"github.com/ml2go/ml2go/extensions/portsecurity"
 	"github.com/ml2go/ml2go/mechdrivers/fakeagent"
+	"github.com/ml2go/ml2go/mechdrivers/l2population"
+	"github.com/ml2go/ml2go/mechdrivers/linuxbridge"
 	"github.com/ml2go/ml2go/mechdrivers/logger"
+	"github.com/ml2go/ml2go/mechdrivers/openvswitch"
 	"github.com/ml2go/ml2go/plugins/host"
+	"github.com/ml2go/ml2go/reference/agentserver"
 	"github.com/ml2go/ml2go/reference/api"
 	"github.com/ml2go/ml2go/reference/auth"
 	"github.com/ml2go/ml2go/reference/config"
@@ -43,6 +47,15 @@ var MechanismDrivers = map[string]func(log hclog.Logger, cfg *config.Config) cor
 	"logger": func(log hclog.Logger, _ *config.Config) core.MechanismDriver { return logger.New(log) },
 	"fakeagent": func(log hclog.Logger, cfg *config.Config) core.MechanismDriver {
 		return fakeagent.New(fakeagent.Config{AgentDownTime: cfg.AgentDownTime, Logger: log})
+	},
+	linuxbridge.Name: func(log hclog.Logger, cfg *config.Config) core.MechanismDriver {
+		return linuxbridge.New(linuxbridge.Config{AgentDownTime: cfg.AgentDownTime, Logger: log})
+	},
+	openvswitch.Name: func(log hclog.Logger, cfg *config.Config) core.MechanismDriver {
+		return openvswitch.New(openvswitch.Config{AgentDownTime: cfg.AgentDownTime, Logger: log})
+	},
+	l2population.Name: func(log hclog.Logger, _ *config.Config) core.MechanismDriver {
+		return l2population.New(l2population.Config{Logger: log})
 	},
 }
 
@@ -158,21 +171,33 @@ func (s *Server) build(ctx context.Context, reg *core.Registry, opts Options) er
 	mc.Logger = s.log.Named("ml2")
 	mc.DefaultProjectID = auth.NoauthProjectID
 	mc.Quotas = quotas
+	// The agent channel learns of changes through a mechanism driver of
+	// its own, called after the configured ones.
+	agents := agentserver.New(s.log.Named("agents"))
+	if err := reg.RegisterMechanismDriver(agentserver.NotifierName, agents.Notifier()); err != nil {
+		return err
+	}
+	mc.MechanismDrivers = append(mc.MechanismDrivers, agentserver.NotifierName)
 	if s.plugin, err = ml2.New(ctx, mc, reg, s.store); err != nil {
 		return err
 	}
+	agents.Bind(s.plugin)
 	authenticate, err := s.authentication()
 	if err != nil {
 		return err
 	}
-	s.handler, err = api.New(api.Config{
+	apiHandler, err := api.New(api.Config{
 		Plugin:       s.plugin,
 		Quotas:       quotas,
 		Auth:         authenticate,
 		Logger:       s.log.Named("api"),
 		DriverHealth: s.drivers.health,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	s.handler = withAgentChannel(apiHandler, agents.Handler(), authenticate)
+	return nil
 }
 
 // register adds the configured type drivers and the mechanism and

@@ -1,0 +1,221 @@
+package agent_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ml2go/ml2go/core"
+	"github.com/ml2go/ml2go/core/ml2"
+	"github.com/ml2go/ml2go/core/sqlstore"
+	"github.com/ml2go/ml2go/mechdrivers/fakeagent"
+	"github.com/ml2go/ml2go/reference/agent"
+	"github.com/ml2go/ml2go/reference/agent/dataplane"
+	"github.com/ml2go/ml2go/reference/agentrpc"
+	"github.com/ml2go/ml2go/reference/agentserver"
+	"github.com/ml2go/ml2go/typedrivers/vxlan"
+)
+
+// fakeDataplane wires the ports whose devices are "plugged".
+type fakeDataplane struct {
+	mu      sync.Mutex
+	plugged map[string]bool // devices present
+	last    *dataplane.State
+	applies int
+}
+
+func newFakeDataplane() *fakeDataplane { return &fakeDataplane{plugged: map[string]bool{}} }
+
+func (f *fakeDataplane) Apply(_ context.Context, s *dataplane.State) (dataplane.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.last, f.applies = s, f.applies+1
+	var res dataplane.Result
+	for id, p := range s.Ports {
+		if f.plugged[p.Device] && p.AdminStateUp {
+			res.Wired = append(res.Wired, id)
+		}
+	}
+	return res, nil
+}
+
+func (f *fakeDataplane) Close() error { return nil }
+
+func (f *fakeDataplane) plug(portID string, on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.plugged[dataplane.TapName(portID)] = on
+}
+
+func (f *fakeDataplane) applyCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.applies
+}
+
+func (f *fakeDataplane) state() *dataplane.State {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last
+}
+
+// server is an ml2 plugin with the agent channel in front of it, behind a
+// handler that a test can swap to play a server restart.
+type server struct {
+	plugin  *ml2.Plugin // replaced by restart: read it from the test goroutine only
+	http    *httptest.Server
+	handler atomic.Value // http.Handler
+}
+
+func newServer(t *testing.T) *server {
+	t.Helper()
+	store, err := sqlstore.Open(context.Background(), "sqlite://:memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	s := &server{}
+	s.start(t, store)
+	s.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.handler.Load().(http.Handler).ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.http.Close)
+	return s
+}
+
+// start builds a plugin and its agent channel over store, as a server
+// process does when it starts.
+func (s *server) start(t *testing.T, store core.Store) {
+	t.Helper()
+	reg := core.NewRegistry()
+	vnis, err := vxlan.ParseVNIRanges([]string{"100:200"})
+	require.NoError(t, err)
+	require.NoError(t, reg.RegisterTypeDriver(vxlan.New(vxlan.Config{VNIRanges: vnis})))
+	require.NoError(t, reg.RegisterMechanismDriver("fakeagent", fakeagent.New(fakeagent.Config{})))
+	svc := agentserver.New(nil)
+	require.NoError(t, reg.RegisterMechanismDriver(agentserver.NotifierName, svc.Notifier()))
+	p, err := ml2.New(context.Background(), ml2.Config{TenantNetworkTypes: []string{core.TypeVXLAN},
+		MechanismDrivers: []string{"fakeagent", agentserver.NotifierName}}, reg, store)
+	require.NoError(t, err)
+	svc.Bind(p)
+	s.plugin = p
+	s.handler.Store(svc.Handler())
+}
+
+// restart plays a server restart: a new plugin and agent channel over the
+// same database, remembering nothing.
+func (s *server) restart(t *testing.T) { s.start(t, s.plugin.Store()) }
+
+func startAgent(t *testing.T, s *server, host, ip string, dp dataplane.Dataplane) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	a := agent.New(agent.Config{
+		Host: host, AgentType: fakeagent.AgentType, Binary: "ml2go-agent",
+		Configurations:  map[string]any{"tunnel_types": []any{"vxlan"}, "tunneling_ip": ip},
+		ReportInterval:  100 * time.Millisecond,
+		PollingInterval: 50 * time.Millisecond,
+		WatchWait:       time.Second,
+	}, agentrpc.NewClient(s.http.URL), dp)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = a.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	require.Eventually(t, func() bool {
+		agents, err := s.plugin.ListAgents(ctx, &core.ListOptions{Filters: map[string][]string{"host": {host}}})
+		return err == nil && len(agents) == 1
+	}, 5*time.Second, 20*time.Millisecond, "the agent registers")
+}
+
+func createPort(t *testing.T, s *server, netID, host string) *core.Port {
+	t.Helper()
+	p, err := s.plugin.CreatePort(context.Background(), &ml2.PortRequest{ProjectID: "p", NetworkID: netID, HostID: &host})
+	require.NoError(t, err)
+	require.Equal(t, core.VIFTypeOVS, p.Binding.VIFType, "bound")
+	return p
+}
+
+func waitStatus(t *testing.T, s *server, id, want string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		p, err := s.plugin.GetPort(context.Background(), id)
+		return err == nil && p.Status == want
+	}, 5*time.Second, 20*time.Millisecond, "port %s goes %s", id, want)
+}
+
+func fdb(dp *fakeDataplane, netID string) []dataplane.FDBEntry {
+	st := dp.state()
+	if st == nil || st.Networks[netID] == nil {
+		return nil
+	}
+	return st.Networks[netID].FDB
+}
+
+func TestAgentWiresPortsAndFollowsChanges(t *testing.T) {
+	ctx := context.Background()
+	s := newServer(t)
+	dp1, dp2 := newFakeDataplane(), newFakeDataplane()
+	startAgent(t, s, "h1", "192.0.2.1", dp1)
+	startAgent(t, s, "h2", "192.0.2.2", dp2)
+
+	net, err := s.plugin.CreateNetwork(ctx, &ml2.NetworkRequest{ProjectID: "p"})
+	require.NoError(t, err)
+	_, err = s.plugin.CreateSubnet(ctx, &ml2.SubnetRequest{ProjectID: "p", NetworkID: net.ID, IPVersion: 4,
+		CIDR: netip.MustParsePrefix("10.0.0.0/24")})
+	require.NoError(t, err)
+
+	// A bound port reaches its host's desired state; once its device is
+	// plugged and wired, the port goes ACTIVE.
+	p1 := createPort(t, s, net.ID, "h1")
+	require.Eventually(t, func() bool { st := dp1.state(); return st != nil && st.Ports[p1.ID] != nil },
+		5*time.Second, 20*time.Millisecond)
+	got := dp1.state()
+	assert.Equal(t, "vxlan", got.Networks[net.ID].NetworkType)
+	assert.Equal(t, net.Segments[0].SegmentationID, int64(got.Networks[net.ID].SegmentationID))
+	assert.Equal(t, dataplane.TapName(p1.ID), got.Ports[p1.ID].Device)
+	assert.Equal(t, []netip.Addr{p1.FixedIPs[0].IPAddress}, got.Ports[p1.ID].FixedIPs)
+	waitStatus(t, s, p1.ID, core.StatusDown)
+	dp1.plug(p1.ID, true)
+	waitStatus(t, s, p1.ID, core.StatusActive)
+
+	// h2's port going ACTIVE gives h1 L2 population entries towards h2,
+	// and h2 entries towards h1.
+	p2 := createPort(t, s, net.ID, "h2")
+	dp2.plug(p2.ID, true)
+	waitStatus(t, s, p2.ID, core.StatusActive)
+	h2 := netip.MustParseAddr("192.0.2.2")
+	wantH1 := []dataplane.FDBEntry{
+		{MAC: dataplane.FloodMAC, Endpoint: h2},
+		{MAC: p2.MACAddress, IP: p2.FixedIPs[0].IPAddress, Endpoint: h2},
+	}
+	require.Eventually(t, func() bool { return slices.Equal(fdb(dp1, net.ID), wantH1) }, 5*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(fdb(dp2, net.ID)) == 2 }, 5*time.Second, 20*time.Millisecond)
+
+	// A server restart: the agents get the whole state again, unchanged.
+	applies := dp1.applyCount()
+	s.restart(t)
+	p3 := createPort(t, s, net.ID, "h1")
+	require.Eventually(t, func() bool { st := dp1.state(); return st.Ports[p3.ID] != nil }, 5*time.Second, 20*time.Millisecond)
+	assert.NotNil(t, dp1.state().Ports[p1.ID], "the whole state came back")
+	assert.Greater(t, dp1.applyCount(), applies)
+
+	// Unplugged → DOWN; deleted → gone from the host and from the
+	// other host's entries.
+	dp1.plug(p1.ID, false)
+	waitStatus(t, s, p1.ID, core.StatusDown)
+	require.NoError(t, s.plugin.DeletePort(ctx, p2.ID))
+	require.Eventually(t, func() bool { return dp2.state().Ports[p2.ID] == nil }, 5*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(fdb(dp1, net.ID)) == 0 }, 5*time.Second, 20*time.Millisecond)
+	assert.Empty(t, dp2.state().Networks, "h2 carries no network without ports")
+}

@@ -1,0 +1,111 @@
+// Package agentrpc is the channel between ml2go-server and its host
+// agents, which replaces Neutron's message bus with three HTTP calls under
+// /ml2go/agent/v1:
+//
+//	POST /ml2go/agent/v1/report   an agent's heartbeat and configuration
+//	                              (Neutron's report_state)
+//	GET  /ml2go/agent/v1/state    the host's desired state, as a watch:
+//	                              ?host=<host>&since=<revision>&wait=<seconds>
+//	POST /ml2go/agent/v1/devices  devices wired and unwired (Neutron's
+//	                              update_device_list): ports go ACTIVE or DOWN
+//
+// The watch is keyed by revision. An agent asks for the changes since the
+// revision it last saw; the answer carries only the ports and networks of
+// its host that changed since then, or, when the server cannot tell what
+// changed (the agent's first call, a server restarted since, a gap older
+// than the server remembers), the whole state with Full set. When nothing
+// changed the call waits up to wait seconds for a change, then answers with
+// no changes and the same revision. Revisions are opaque strings.
+//
+// This package holds the messages, shared by both ends, and Client, the
+// agent's end.
+package agentrpc
+
+import (
+	"net/netip"
+)
+
+// Paths of the channel, relative to the server's base URL.
+const (
+	PathReport  = "/ml2go/agent/v1/report"
+	PathState   = "/ml2go/agent/v1/state"
+	PathDevices = "/ml2go/agent/v1/devices"
+)
+
+// Report is an agent's heartbeat (Neutron's report_state agent_state).
+type Report struct {
+	Host      string `json:"host"`
+	AgentType string `json:"agent_type"`
+	Binary    string `json:"binary"`
+	// Configurations are what the agent can do: bridge_mappings,
+	// interface_mappings, tunnel_types, tunneling_ip, l2_population, ...
+	Configurations map[string]any `json:"configurations"`
+	// StartFlag is set until the agent has completed its first sync.
+	StartFlag bool `json:"start_flag"`
+}
+
+// ReportReply answers a Report.
+type ReportReply struct {
+	// State is "new", "alive", or "revived": the agent was silent longer
+	// than the down time, and should resync.
+	State string `json:"state"`
+}
+
+// State answers a watch.
+type State struct {
+	// Revision is what to pass as since in the next watch.
+	Revision string `json:"revision"`
+	// Full says that Networks and Ports are the whole desired state of the
+	// host: the agent replaces what it holds. Otherwise they are what
+	// changed, and Deleted* what went away.
+	Full     bool       `json:"full"`
+	Networks []*Network `json:"networks"`
+	Ports    []*Port    `json:"ports"`
+	// DeletedPorts are ports that are no longer bound to the host.
+	DeletedPorts []string `json:"deleted_ports,omitempty"`
+	// DeletedNetworks are networks the host no longer carries.
+	DeletedNetworks []string `json:"deleted_networks,omitempty"`
+}
+
+// Network is a network as one host carries it.
+type Network struct {
+	ID              string     `json:"id"`
+	NetworkType     string     `json:"network_type"`
+	PhysicalNetwork string     `json:"physical_network,omitempty"`
+	SegmentationID  int        `json:"segmentation_id,omitempty"`
+	MTU             int        `json:"mtu,omitempty"`
+	FDB             []FDBEntry `json:"fdb,omitempty"`
+}
+
+// FDBEntry is an L2 population entry: MAC (00:00:00:00:00:00 to flood)
+// with IP, when known, is behind the tunnel endpoint Endpoint.
+type FDBEntry struct {
+	MAC      string     `json:"mac"`
+	IP       netip.Addr `json:"ip,omitzero"`
+	Endpoint netip.Addr `json:"endpoint"`
+}
+
+// Port is a port bound to the host.
+type Port struct {
+	ID           string       `json:"id"`
+	NetworkID    string       `json:"network_id"`
+	MACAddress   string       `json:"mac_address"`
+	FixedIPs     []netip.Addr `json:"fixed_ips"`
+	AdminStateUp bool         `json:"admin_state_up"`
+	Device       string       `json:"device"`
+}
+
+// Devices reports the host's devices that were wired (Up) and unwired
+// (Down), by port id.
+type Devices struct {
+	Host string   `json:"host"`
+	Up   []string `json:"up,omitempty"`
+	Down []string `json:"down,omitempty"`
+}
+
+// DevicesReply answers Devices.
+type DevicesReply struct {
+	// Failed are the ports whose status could not be set; the agent
+	// reports them again.
+	Failed []string `json:"failed,omitempty"`
+}

@@ -1,0 +1,308 @@
+// Package agentserver is the server's end of the agent channel (see
+// package agentrpc): it records agents' reports, tells each host what it
+// must carry through a resumable watch, and turns the devices agents wire
+// and unwire into port status.
+//
+// A Service learns of changes through a mechanism driver of its own
+// (Service.Notifier), registered after the configured ones: the ports and
+// networks that changed, and the hosts they concern, go into a changelog
+// numbered by revision. Each host's desired state is computed from the
+// store, the only source of truth; the changelog only says what to
+// recompute and send.
+//
+// The changelog lives in the server process. An agent that watches one
+// replica learns of changes made through that replica; after a restart,
+// or when it switches replicas, its next watch gets the whole state.
+package agentserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ml2go/ml2go/core"
+	"github.com/ml2go/ml2go/core/ml2"
+	"github.com/ml2go/ml2go/reference/agentrpc"
+	"github.com/ml2go/ml2go/reference/api"
+)
+
+// NotifierName is the name the Service's mechanism driver is registered
+// under.
+const NotifierName = "ml2go_agent_notifier"
+
+// MaxWait bounds how long a watch waits for a change.
+const MaxWait = 60 * time.Second
+
+// Service is the server's end of the agent channel.
+type Service struct {
+	plugin   *ml2.Plugin
+	store    core.Store
+	log      hclog.Logger
+	changes  *changelog
+	downTime time.Duration
+
+	mu      sync.Mutex
+	carried map[string]map[string]bool // host -> networks it was last told of
+}
+
+// New returns a Service over plugin. Register Notifier before the plugin is
+// built (its Registry and mechanism driver list), then call Bind.
+func New(log hclog.Logger) *Service {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	return &Service{log: log, changes: newChangelog(DefaultChangelogSize), carried: map[string]map[string]bool{}}
+}
+
+// Bind gives the service the plugin it serves.
+func (s *Service) Bind(p *ml2.Plugin) {
+	s.plugin, s.store, s.downTime = p, p.Store(), p.AgentDownTime()
+}
+
+// Handler serves the channel's three paths.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+agentrpc.PathReport, s.report)
+	mux.HandleFunc("GET "+agentrpc.PathState, s.state)
+	mux.HandleFunc("POST "+agentrpc.PathDevices, s.devices)
+	return mux
+}
+
+// report records a heartbeat.
+func (s *Service) report(w http.ResponseWriter, r *http.Request) {
+	var rep agentrpc.Report
+	if !s.decode(w, r, &rep) {
+		return
+	}
+	if rep.Host == "" || rep.AgentType == "" {
+		s.fail(w, r, core.InvalidInput("an agent report needs host and agent_type"))
+		return
+	}
+	state, err := s.plugin.ReportAgentState(r.Context(), &core.Agent{
+		Host: rep.Host, AgentType: rep.AgentType, Binary: rep.Binary, Topic: "N/A",
+		AdminStateUp: true, Configurations: rep.Configurations,
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.reply(w, agentrpc.ReportReply{State: state})
+}
+
+// state serves a watch.
+func (s *Service) state(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	host := q.Get("host")
+	if host == "" {
+		s.fail(w, r, core.InvalidInput("a watch needs a host"))
+		return
+	}
+	rev, resumable, err := s.changes.parse(q.Get("since"))
+	if err != nil {
+		s.fail(w, r, core.InvalidInput("%v", err))
+		return
+	}
+	wait := time.Duration(0)
+	if v := q.Get("wait"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			s.fail(w, r, core.InvalidInput("wait must be a number of seconds, not %q", v))
+			return
+		}
+		wait = min(time.Duration(n)*time.Second, MaxWait)
+	}
+	ctx := r.Context()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		ports, networks, cur, ok, wake := s.changes.since(host, s.carries(host), rev)
+		if !resumable || !ok || len(ports)+len(networks) > 0 {
+			st, err := s.hostState(ctx, host)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if resumable && ok {
+				st = delta(st, ports, networks)
+			}
+			st.Revision = s.changes.token(cur)
+			s.reply(w, st)
+			return
+		}
+		rev = cur
+		select {
+		case <-wake:
+		case <-timer.C:
+			s.reply(w, agentrpc.State{Revision: s.changes.token(cur), Networks: []*agentrpc.Network{}, Ports: []*agentrpc.Port{}})
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// carries returns what tells whether host carries a network, as it was
+// last told.
+func (s *Service) carries(host string) func(string) bool {
+	s.mu.Lock()
+	nets := s.carried[host]
+	s.mu.Unlock()
+	return func(id string) bool { return nets[id] }
+}
+
+// devices sets the status of the ports whose devices were wired (ACTIVE)
+// or unwired (DOWN). Ports bound to another host are left alone.
+func (s *Service) devices(w http.ResponseWriter, r *http.Request) {
+	var d agentrpc.Devices
+	if !s.decode(w, r, &d) {
+		return
+	}
+	if d.Host == "" {
+		s.fail(w, r, core.InvalidInput("a device report needs a host"))
+		return
+	}
+	var out agentrpc.DevicesReply
+	set := func(ids []string, status string) {
+		for _, id := range ids {
+			if _, err := s.plugin.UpdatePortStatus(r.Context(), id, status, d.Host); err != nil {
+				s.log.Warn("setting port status", "port", id, "status", status, "host", d.Host, "error", err)
+				out.Failed = append(out.Failed, id)
+			}
+		}
+	}
+	set(d.Up, core.StatusActive)
+	set(d.Down, core.StatusDown)
+	s.reply(w, out)
+}
+
+func (s *Service) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err := dec.Decode(v); err != nil {
+		s.fail(w, r, core.InvalidInput("malformed request body: %v", err))
+		return false
+	}
+	return true
+}
+
+func (s *Service) reply(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		s.log.Debug("writing answer", "error", err)
+	}
+}
+
+// fail answers err with the status the API gives it and a short body.
+func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := api.ErrorStatus(err)
+	msg := err.Error()
+	var ce *core.Error
+	if status == http.StatusInternalServerError && !errors.As(err, &ce) {
+		s.log.Error("agent request failed", "path", r.URL.Path, "error", err)
+		msg = "internal error"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// Notifier is the mechanism driver through which the service learns of
+// changes; register it under NotifierName, last.
+func (s *Service) Notifier() core.MechanismDriver { return notifier{s} }
+
+// notifier records port and network changes in the changelog.
+type notifier struct{ s *Service }
+
+var _ core.MechanismDriver = notifier{}
+
+func (notifier) Initialize(context.Context) error { return nil }
+
+func (notifier) CreateNetworkPrecommit(context.Context, core.NetworkContext) error  { return nil }
+func (notifier) CreateNetworkPostcommit(context.Context, core.NetworkContext) error { return nil }
+func (notifier) UpdateNetworkPrecommit(context.Context, core.NetworkContext) error  { return nil }
+func (notifier) DeleteNetworkPrecommit(context.Context, core.NetworkContext) error  { return nil }
+func (notifier) CreateSubnetPrecommit(context.Context, core.SubnetContext) error    { return nil }
+func (notifier) CreateSubnetPostcommit(context.Context, core.SubnetContext) error   { return nil }
+func (notifier) UpdateSubnetPrecommit(context.Context, core.SubnetContext) error    { return nil }
+func (notifier) UpdateSubnetPostcommit(context.Context, core.SubnetContext) error   { return nil }
+func (notifier) DeleteSubnetPrecommit(context.Context, core.SubnetContext) error    { return nil }
+func (notifier) DeleteSubnetPostcommit(context.Context, core.SubnetContext) error   { return nil }
+func (notifier) CreatePortPrecommit(context.Context, core.PortContext) error        { return nil }
+func (notifier) UpdatePortPrecommit(context.Context, core.PortContext) error        { return nil }
+func (notifier) DeletePortPrecommit(context.Context, core.PortContext) error        { return nil }
+func (notifier) BindPort(context.Context, core.PortContext) error                   { return nil }
+
+// UpdateNetworkPostcommit tells the network's hosts of a new MTU.
+func (n notifier) UpdateNetworkPostcommit(_ context.Context, nc core.NetworkContext) error {
+	if o := nc.Original(); o != nil && o.MTU != nc.Current().MTU {
+		n.s.changes.publish(change{networks: []string{nc.Current().ID}, carriers: true})
+	}
+	return nil
+}
+
+// DeleteNetworkPostcommit tells the network's hosts it is gone.
+func (n notifier) DeleteNetworkPostcommit(_ context.Context, nc core.NetworkContext) error {
+	n.s.changes.publish(change{networks: []string{nc.Current().ID}, carriers: true})
+	return nil
+}
+
+// CreatePortPostcommit tells a port's host of it.
+func (n notifier) CreatePortPostcommit(_ context.Context, pc core.PortContext) error {
+	p := pc.Current()
+	if p.Binding.HostID != "" {
+		n.s.changes.publish(change{hosts: []string{p.Binding.HostID}, ports: []string{p.ID}, networks: []string{p.NetworkID}})
+	}
+	return nil
+}
+
+// UpdatePortPostcommit tells the port's hosts, before and after, of the
+// change, and the network's other hosts when its L2 population entries
+// change: the port went ACTIVE or stopped being ACTIVE, or an ACTIVE port
+// changed its addresses or host.
+func (n notifier) UpdatePortPostcommit(_ context.Context, pc core.PortContext) error {
+	p, o := pc.Current(), pc.Original()
+	c := change{ports: []string{p.ID}, networks: []string{p.NetworkID}}
+	for _, h := range []string{p.Binding.HostID, o.Binding.HostID} {
+		if h != "" && (len(c.hosts) == 0 || c.hosts[0] != h) {
+			c.hosts = append(c.hosts, h)
+		}
+	}
+	wasActive, isActive := o.Status == core.StatusActive, p.Status == core.StatusActive
+	c.carriers = wasActive != isActive ||
+		(isActive && (p.MACAddress != o.MACAddress || p.Binding.HostID != o.Binding.HostID || !sameIPs(p, o)))
+	if len(c.hosts) > 0 || c.carriers {
+		n.s.changes.publish(c)
+	}
+	return nil
+}
+
+// DeletePortPostcommit tells the port's host, and the network's other
+// hosts if it was ACTIVE.
+func (n notifier) DeletePortPostcommit(_ context.Context, pc core.PortContext) error {
+	p := pc.Current()
+	c := change{ports: []string{p.ID}, networks: []string{p.NetworkID}, carriers: p.Status == core.StatusActive}
+	if p.Binding.HostID != "" {
+		c.hosts = []string{p.Binding.HostID}
+	}
+	if len(c.hosts) > 0 || c.carriers {
+		n.s.changes.publish(c)
+	}
+	return nil
+}
+
+func sameIPs(a, b *core.Port) bool {
+	if len(a.FixedIPs) != len(b.FixedIPs) {
+		return false
+	}
+	for i := range a.FixedIPs {
+		if a.FixedIPs[i] != b.FixedIPs[i] {
+			return false
+		}
+	}
+	return true
+}
