@@ -249,9 +249,11 @@ func (a *Agent) applyOnce(ctx context.Context) error {
 	desired := toDataplane(a.networks, a.ports)
 	a.mu.Unlock()
 
-	res, err := a.dp.Apply(ctx, desired)
-	if err != nil {
-		return fmt.Errorf("apply: %w", err)
+	// A failed Apply still says what it wired: the networks it could not
+	// wire keep their ports out of Result.Wired, the others are reported.
+	res, applyErr := a.dp.Apply(ctx, desired)
+	if applyErr != nil {
+		applyErr = fmt.Errorf("apply: %w", applyErr)
 	}
 	if res.Writes > 0 {
 		a.log.Debug("dataplane converged", "writes", res.Writes, "ports", len(desired.Ports), "wired", len(res.Wired))
@@ -278,13 +280,13 @@ func (a *Agent) applyOnce(ctx context.Context) error {
 	a.applied++
 	a.mu.Unlock()
 	if len(up)+len(down) == 0 {
-		return nil
+		return applyErr
 	}
 	slices.Sort(up)
 	slices.Sort(down)
 	rep, err := a.client.Devices(ctx, &agentrpc.Devices{Host: a.cfg.Host, Up: up, Down: down})
 	if err != nil {
-		return fmt.Errorf("report devices: %w", err)
+		return errors.Join(applyErr, fmt.Errorf("report devices: %w", err))
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -297,7 +299,7 @@ func (a *Agent) applyOnce(ctx context.Context) error {
 		}
 	}
 	maps.DeleteFunc(a.up, func(_ string, v bool) bool { return !v })
-	return nil
+	return applyErr
 }
 
 // toDataplane converts the cached state for the dataplane.
