@@ -129,7 +129,10 @@ func (a *Agent) reportLoop(ctx context.Context) {
 		switch {
 		case err != nil && ctx.Err() == nil:
 			a.log.Warn("reporting state", "error", err)
-		case err == nil && rep.State == "revived":
+		case err == nil:
+			a.log.Trace("reported state", "state", rep.State)
+		}
+		if err == nil && rep.State == "revived" {
 			a.log.Info("server had the agent dead: resyncing")
 			a.mu.Lock()
 			a.resync = true

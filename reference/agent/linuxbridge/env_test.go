@@ -164,20 +164,11 @@ func (h *host) apply(tb testing.TB, s *dataplane.State) dataplane.Result {
 // up: the physical network between two hypervisors.
 func joinUnderlay(tb testing.TB, a, b *host, dev string, withIPs bool) {
 	tb.Helper()
-	veth := &netlink.Veth{
-		LinkAttrs:     netlink.LinkAttrs{Name: dev},
-		PeerName:      dev,
-		PeerNamespace: netlink.NsFd(b.ns.NsHandle()),
+	var addrA, addrB netip.Prefix
+	if withIPs {
+		addrA, addrB = netip.PrefixFrom(a.ip, 24), netip.PrefixFrom(b.ip, 24)
 	}
-	require.NoError(tb, a.ns.Netlink().LinkAdd(veth))
-	for _, h := range []*host{a, b} {
-		l := h.link(tb, dev)
-		if withIPs {
-			addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.IP(h.ip.AsSlice()), Mask: net.CIDRMask(24, 32)}}
-			require.NoError(tb, h.ns.Netlink().AddrAdd(l, addr))
-		}
-		require.NoError(tb, h.ns.Netlink().LinkSetUp(l))
-	}
+	require.NoError(tb, vmplug.Connect(a.ns, b.ns, dev, addrA, addrB))
 }
 
 // vm is one simulated instance: a namespace plugged into a host as a port.

@@ -3,6 +3,7 @@ package vmplug
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -139,6 +140,39 @@ func (n *Namespace) Delete() error {
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("vmplug: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Connect joins namespaces a and b with a veth pair named dev on both
+// sides, gives a's end addrA and b's end addrB (either may be invalid: no
+// address) and brings both up: the physical network between two
+// hypervisors in a test.
+func Connect(a, b *Namespace, dev string, addrA, addrB netip.Prefix) error {
+	veth := &netlink.Veth{
+		LinkAttrs:     netlink.LinkAttrs{Name: dev},
+		PeerName:      dev,
+		PeerNamespace: netlink.NsFd(b.ns),
+	}
+	if err := a.h.LinkAdd(veth); err != nil {
+		return fmt.Errorf("vmplug: connect %s and %s: %w", a.Name, b.Name, err)
+	}
+	for _, end := range []struct {
+		ns   *Namespace
+		addr netip.Prefix
+	}{{a, addrA}, {b, addrB}} {
+		l, err := end.ns.h.LinkByName(dev)
+		if err != nil {
+			return fmt.Errorf("vmplug: connect: find %s in %s: %w", dev, end.ns.Name, err)
+		}
+		if end.addr.IsValid() {
+			if err := end.ns.h.AddrAdd(l, &netlink.Addr{IPNet: prefixToIPNet(end.addr)}); err != nil {
+				return fmt.Errorf("vmplug: connect: address %s in %s: %w", end.addr, end.ns.Name, err)
+			}
+		}
+		if err := end.ns.h.LinkSetUp(l); err != nil {
+			return fmt.Errorf("vmplug: connect: set %s up in %s: %w", dev, end.ns.Name, err)
+		}
 	}
 	return nil
 }

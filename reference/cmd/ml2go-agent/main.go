@@ -28,6 +28,7 @@ import (
 	"github.com/ml2go/ml2go/reference/agent"
 	"github.com/ml2go/ml2go/reference/agent/dataplane"
 	"github.com/ml2go/ml2go/reference/agent/linuxbridge"
+	"github.com/ml2go/ml2go/reference/agent/ovs"
 	"github.com/ml2go/ml2go/reference/agentrpc"
 	"github.com/ml2go/ml2go/reference/config"
 )
@@ -101,6 +102,16 @@ func newDataplane(cfg *config.AgentConfig, log hclog.Logger) (dataplane.Dataplan
 			EnableVXLAN:               len(cfg.TunnelTypes) > 0,
 			ARPResponder:              cfg.ARPResponder,
 		}, linuxbridge.WithLogger(log))
+	case config.DataplaneOpenVSwitch:
+		return ovs.New(ovs.Config{
+			IntegrationBridge: cfg.IntegrationBridge,
+			TunnelBridge:      cfg.TunnelBridge,
+			BridgeMappings:    cfg.BridgeMappings,
+			LocalIP:           cfg.LocalIP,
+			TunnelTypes:       cfg.TunnelTypes,
+			DatapathType:      cfg.DatapathType,
+			VXLANPort:         cfg.VXLANPort,
+		}, log)
 	}
 	return nil, fmt.Errorf("dataplane %q is not built in", cfg.Dataplane)
 }

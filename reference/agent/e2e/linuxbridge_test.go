@@ -1,0 +1,359 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vishvananda/netlink"
+
+	"github.com/ml2go/ml2go/core"
+	"github.com/ml2go/ml2go/core/ml2"
+	"github.com/ml2go/ml2go/reference/agent"
+	"github.com/ml2go/ml2go/reference/agent/dataplane"
+	"github.com/ml2go/ml2go/reference/agent/linuxbridge"
+	"github.com/ml2go/ml2go/reference/agent/vmplug"
+	"github.com/ml2go/ml2go/reference/agentrpc"
+	"github.com/ml2go/ml2go/reference/config"
+	"github.com/ml2go/ml2go/reference/server"
+)
+
+// downTime is the agents' down time in these tests: short, so that a
+// stopped agent is seen dead quickly.
+const downTime = 3 * time.Second
+
+var (
+	runID     = randomID()
+	nsCounter atomic.Int64
+)
+
+func randomID() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// cloud is a running ml2go server.
+type cloud struct {
+	plugin *ml2.Plugin
+	url    string
+}
+
+func startServer(t testing.TB, mechanismDrivers ...string) *cloud {
+	t.Helper()
+	cfg := config.Default()
+	cfg.ML2Options.MechanismDrivers = mechanismDrivers
+	cfg.AgentDownTime = downTime
+	cfg.VXLAN.VNIRanges = []core.SegmentRange{{Min: 1000, Max: 1999}}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg, server.Options{DataDir: t.TempDir(), Logger: testLogger(t, "server")})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ctx, ln)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		_ = srv.Close()
+	})
+	return &cloud{plugin: srv.Plugin(), url: "http://" + ln.Addr().String()}
+}
+
+// host is a hypervisor: a namespace with an underlay address, and the
+// agent programming it.
+type host struct {
+	name string
+	ns   *vmplug.Namespace
+	ip   netip.Addr
+	stop func() // stops the running agent
+
+	// agentType and dataplane say which agent runs; the default is the
+	// Linux bridge agent programming ns.
+	agentType string
+	dataplane func(log hclog.Logger) (dataplane.Dataplane, error)
+}
+
+func newNS(t testing.TB, role string) *vmplug.Namespace {
+	t.Helper()
+	name := fmt.Sprintf("e2e%s-%d%s", runID, nsCounter.Add(1), role)
+	ns, err := vmplug.NewNamespace(name)
+	if err != nil {
+		t.Skipf("cannot create network namespace %s: %v", name, err)
+	}
+	t.Cleanup(func() { assert.NoError(t, ns.Delete()) })
+	return ns
+}
+
+// startAgent runs an agent for h against c, with a new dataplane value,
+// as starting the ml2go-agent process does.
+func (h *host) startAgent(t testing.TB, c *cloud) {
+	t.Helper()
+	log := testLogger(t, h.name)
+	agentType, newDP := h.agentType, h.dataplane
+	if newDP == nil {
+		agentType = "Linux bridge agent"
+		newDP = func(log hclog.Logger) (dataplane.Dataplane, error) {
+			return linuxbridge.New(linuxbridge.Config{LocalIP: h.ip, EnableVXLAN: true},
+				linuxbridge.WithHandle(h.ns.Netlink()), linuxbridge.WithLogger(log))
+		}
+	}
+	dp, err := newDP(log)
+	require.NoError(t, err)
+	a := agent.New(agent.Config{
+		Host: h.name, AgentType: agentType, Binary: "ml2go-agent",
+		Configurations: map[string]any{"tunnel_types": []any{"vxlan"}, "tunneling_ip": h.ip.String(),
+			"l2_population": true, "interface_mappings": map[string]any{}},
+		ReportInterval:  300 * time.Millisecond,
+		PollingInterval: 200 * time.Millisecond,
+		WatchWait:       5 * time.Second,
+		Logger:          log,
+	}, agentrpc.NewClient(c.url), dp)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = a.Run(ctx)
+	}()
+	h.stop = func() {
+		cancel()
+		<-done
+		_ = dp.Close()
+		h.stop = nil
+	}
+	t.Cleanup(func() {
+		if h.stop != nil {
+			h.stop()
+		}
+	})
+}
+
+// vm is an instance plugged into a host for a port.
+type vm struct {
+	ns     *vmplug.Namespace
+	pinger *vmplug.Pinger
+	ip     netip.Addr
+}
+
+func plug(t *testing.T, h *host, p *core.Port) *vm {
+	return plugInto(t, h.ns.Netlink(), p)
+}
+
+// plugInto plugs a new VM for p, its tap on the host that hostLinks
+// programs.
+func plugInto(t *testing.T, hostLinks *netlink.Handle, p *core.Port) *vm {
+	t.Helper()
+	ns := newNS(t, "vm")
+	ip := p.FixedIPs[0].IPAddress
+	_, err := vmplug.Plug(context.Background(), hostLinks, ns.NsHandle(),
+		vmplug.VM{PortID: p.ID, MAC: p.MACAddress, Addr: netip.PrefixFrom(ip, 24)})
+	require.NoError(t, err)
+	pinger, err := ns.NewPinger()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = pinger.Close() })
+	return &vm{ns: ns, pinger: pinger, ip: ip}
+}
+
+func (v *vm) ping(dst *vm) error {
+	return v.pinger.Ping(context.Background(), dst.ip, time.Second)
+}
+
+func (v *vm) requirePing(t *testing.T, dst *vm) {
+	t.Helper()
+	var err error
+	for range 5 {
+		if err = v.ping(dst); err == nil {
+			return
+		}
+	}
+	require.NoError(t, err, "%s reaches %s", v.ip, dst.ip)
+}
+
+func (c *cloud) port(t *testing.T, netID, subnetID, host, ip string) *core.Port {
+	t.Helper()
+	ips := []ml2.FixedIPRequest{{SubnetID: subnetID, IPAddress: netip.MustParseAddr(ip)}}
+	p, err := c.plugin.CreatePort(context.Background(), &ml2.PortRequest{
+		ProjectID: "demo", NetworkID: netID, HostID: &host, FixedIPs: &ips,
+		DeviceOwner: ptr("compute:nova"), DeviceID: ptr("vm-" + ip)})
+	require.NoError(t, err)
+	return p
+}
+
+func (c *cloud) network(t testing.TB, cidr string) (*core.Network, *core.Subnet) {
+	t.Helper()
+	ctx := context.Background()
+	n, err := c.plugin.CreateNetwork(ctx, &ml2.NetworkRequest{ProjectID: "demo"})
+	require.NoError(t, err)
+	s, err := c.plugin.CreateSubnet(ctx, &ml2.SubnetRequest{ProjectID: "demo", NetworkID: n.ID, IPVersion: 4,
+		CIDR: netip.MustParsePrefix(cidr)})
+	require.NoError(t, err)
+	return n, s
+}
+
+func (c *cloud) waitStatus(t *testing.T, id, want string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		p, err := c.plugin.GetPort(context.Background(), id)
+		return err == nil && p.Status == want
+	}, 15*time.Second, 50*time.Millisecond, "port %s goes %s", id, want)
+}
+
+// linkIndexes maps the links of ns to their indexes: links recreated get
+// new ones.
+func linkIndexes(t *testing.T, ns *vmplug.Namespace) map[string]int {
+	t.Helper()
+	links, err := ns.Netlink().LinkList()
+	require.NoError(t, err)
+	out := map[string]int{}
+	for _, l := range links {
+		out[l.Attrs().Name] = l.Attrs().Index
+	}
+	return out
+}
+
+// fdbMACs lists the MACs of the forwarding entries the agent programmed
+// on the VXLAN device dev of ns (not those its bridge learned).
+func fdbMACs(t *testing.T, ns *vmplug.Namespace, dev string) []string {
+	t.Helper()
+	l, err := ns.Netlink().LinkByName(dev)
+	require.NoError(t, err)
+	neighs, err := ns.Netlink().NeighList(l.Attrs().Index, syscall.AF_BRIDGE)
+	require.NoError(t, err)
+	var out []string
+	for _, n := range neighs {
+		if n.Flags&netlink.NTF_SELF != 0 {
+			out = append(out, n.HardwareAddr.String()+"@"+n.IP.String())
+		}
+	}
+	return out
+}
+
+func TestLinuxBridgeEndToEnd(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: creates network namespaces and links")
+	}
+	ctx := context.Background()
+	top := t // agents outlive the subtests that start them
+	c := startServer(t, "linuxbridge", "l2population")
+	a := &host{name: "host-a", ns: newNS(t, "ha"), ip: netip.MustParseAddr("192.0.2.1")}
+	b := &host{name: "host-b", ns: newNS(t, "hb"), ip: netip.MustParseAddr("192.0.2.2")}
+	require.NoError(t, vmplug.Connect(a.ns, b.ns, "underlay", netip.PrefixFrom(a.ip, 24), netip.PrefixFrom(b.ip, 24)))
+	a.startAgent(t, c)
+	b.startAgent(t, c)
+
+	// Two tenant networks on the same addresses, a VM of each on each
+	// host.
+	red, redSub := c.network(t, "10.10.0.0/24")
+	blue, blueSub := c.network(t, "10.10.0.0/24")
+	redA, redB := c.port(t, red.ID, redSub.ID, a.name, "10.10.0.11"), c.port(t, red.ID, redSub.ID, b.name, "10.10.0.12")
+	blueA, blueB := c.port(t, blue.ID, blueSub.ID, a.name, "10.10.0.21"), c.port(t, blue.ID, blueSub.ID, b.name, "10.10.0.22")
+	for _, p := range []*core.Port{redA, redB, blueA, blueB} {
+		require.Equal(t, core.VIFTypeBridge, p.Binding.VIFType, "bound by the linuxbridge driver")
+	}
+	vmRedA, vmRedB := plug(t, a, redA), plug(t, b, redB)
+	vmBlueA, vmBlueB := plug(t, a, blueA), plug(t, b, blueB)
+	for _, p := range []*core.Port{redA, redB, blueA, blueB} {
+		c.waitStatus(t, p.ID, core.StatusActive)
+	}
+
+	t.Run("VMs on a network reach each other across hosts", func(t *testing.T) {
+		vmRedA.requirePing(t, vmRedB)
+		vmBlueB.requirePing(t, vmBlueA)
+	})
+	t.Run("networks are isolated", func(t *testing.T) {
+		assert.Error(t, vmRedA.ping(vmBlueB), "red reaches no blue address")
+		assert.Error(t, vmBlueA.ping(vmRedB))
+	})
+
+	vniRed := fmt.Sprintf("vxlan-%d", red.Segments[0].SegmentationID)
+	t.Run("agent restart keeps traffic and recreates nothing", func(t *testing.T) {
+		before := linkIndexes(t, a.ns)
+		var sent, lost atomic.Int64
+		stop := make(chan struct{})
+		pinging := make(chan struct{})
+		go func() {
+			defer close(pinging)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sent.Add(1)
+				if vmRedB.ping(vmRedA) != nil {
+					lost.Add(1)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+		a.stop()
+		a.startAgent(top, c)
+		time.Sleep(2 * time.Second) // the new agent syncs, applies, reports
+		close(stop)
+		<-pinging
+		assert.Zero(t, lost.Load(), "pings lost of %d", sent.Load())
+		assert.Equal(t, before, linkIndexes(t, a.ns), "every link kept")
+	})
+
+	t.Run("a deleted port is unwired and forgotten by the other host", func(t *testing.T) {
+		require.Contains(t, strings.Join(fdbMACs(t, a.ns, vniRed), " "), redB.MACAddress)
+		require.NoError(t, c.plugin.DeletePort(ctx, redB.ID))
+		require.Eventually(t, func() bool {
+			l, err := b.ns.Netlink().LinkByName(dataplane.TapName(redB.ID))
+			return err == nil && l.Attrs().MasterIndex == 0
+		}, 10*time.Second, 50*time.Millisecond, "the tap is detached from its bridge on host-b")
+		require.Eventually(t, func() bool {
+			return !strings.Contains(strings.Join(fdbMACs(t, a.ns, vniRed), " "), redB.MACAddress)
+		}, 10*time.Second, 50*time.Millisecond, "host-a drops the port's entry")
+		assert.Error(t, vmRedA.ping(vmRedB))
+	})
+
+	t.Run("a dead agent's host fails binding; when it returns the port binds and goes ACTIVE", func(t *testing.T) {
+		b.stop()
+		require.Eventually(t, func() bool {
+			agents, err := c.plugin.ListAgents(ctx, &core.ListOptions{Filters: map[string][]string{
+				"host": {b.name}, "alive": {"false"}}})
+			return err == nil && len(agents) == 1
+		}, 3*downTime, 100*time.Millisecond, "host-b's agent shows down")
+		late := c.port(t, blue.ID, blueSub.ID, b.name, "10.10.0.23")
+		assert.Equal(t, core.VIFTypeBindingFailed, late.Binding.VIFType)
+		vmLate := plug(t, b, late) // the hypervisor plugs it anyway
+		b.startAgent(top, c)
+		c.waitStatus(t, late.ID, core.StatusActive)
+		p, err := c.plugin.GetPort(ctx, late.ID)
+		require.NoError(t, err)
+		assert.Equal(t, core.VIFTypeBridge, p.Binding.VIFType)
+		vmLate.requirePing(t, vmBlueA)
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// testLogger logs through the test at warnings and above.
+func testLogger(t testing.TB, name string) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Name: name, Level: hclog.Warn, Output: testWriter{t}})
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
