@@ -10,6 +10,14 @@ import (
 // maxBindTries bounds binding attempts before binding_failed is committed.
 const maxBindTries = 10
 
+// BindingFailureKey is the binding:vif_details key of a binding_failed
+// port whose binding failed because mechanism drivers returned errors from
+// BindPort (an out-of-process driver that is not running, that timed out,
+// ...): it maps each such driver's name to its last error's message. A
+// port no driver could bind without error has empty vif_details, as in
+// Neutron.
+const BindingFailureKey = "ml2go_binding_failure"
+
 // shouldBind reports whether port has a host and no binding yet.
 func shouldBind(port *core.Port) bool {
 	return port.Binding.HostID != "" && unplugged(port.Binding.VIFType)
@@ -77,6 +85,9 @@ func (p *Plugin) bindLevels(ctx context.Context, pc *portContext) {
 	if !p.bindLevel(ctx, pc, 0, pc.network.current.Segments) {
 		pc.CurrentPort.Binding.VIFType = core.VIFTypeBindingFailed
 		pc.CurrentPort.Binding.VIFDetails = map[string]any{}
+		if len(pc.bindErrors) > 0 {
+			pc.CurrentPort.Binding.VIFDetails[BindingFailureKey] = pc.bindErrors
+		}
 		pc.levels = nil
 		pc.newStatus = ""
 	}
@@ -97,6 +108,10 @@ func (p *Plugin) bindLevel(ctx context.Context, pc *portContext, level int, segm
 		pc.segmentsToBind, pc.newSegment, pc.nextSegments = segments, "", nil
 		if err := d.Driver.BindPort(ctx, pc); err != nil {
 			p.log.Error("mechanism driver failed in bind_port", "driver", d.Name, "port", pc.CurrentPort.ID, "error", err)
+			if pc.bindErrors == nil {
+				pc.bindErrors = map[string]any{}
+			}
+			pc.bindErrors[d.Name] = err.Error()
 			continue
 		}
 		if pc.newSegment == "" {

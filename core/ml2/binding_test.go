@@ -268,3 +268,34 @@ func TestRevivedAgentRebinds(t *testing.T) {
 		assert.Equal(t, core.VIFTypeBindingFailed, got.Binding.VIFType, "other hosts are left alone")
 	})
 }
+
+// TestBindingFailureReason: a port that ends binding_failed because
+// drivers returned errors from BindPort says which, and why, in
+// binding:vif_details; one bound by another driver, or rebound later,
+// does not.
+func TestBindingFailureReason(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.first.FailOn("BindPort", core.Typed(core.KindUnavailable, "MechanismDriverUnavailable", "driver first is down"))
+		e.second.BindFunc = bindOnHost("h1", "ovs", "")
+		n := e.network(nil)
+
+		bound := e.port(n.ID, onHost("h1"))
+		assert.Equal(t, "ovs", bound.Binding.VIFType)
+		assert.NotContains(t, bound.Binding.VIFDetails, ml2.BindingFailureKey)
+
+		failed := e.port(n.ID, onHost("nowhere"))
+		assert.Equal(t, core.VIFTypeBindingFailed, failed.Binding.VIFType)
+		want := map[string]any{ml2.BindingFailureKey: map[string]any{"first": "driver first is down"}}
+		assert.Equal(t, want, failed.Binding.VIFDetails)
+		got, err := e.plugin.GetPort(e.ctx, failed.ID)
+		require.NoError(t, err)
+		assert.Equal(t, want, got.Binding.VIFDetails, "stored")
+
+		e.first.FailOn("BindPort", nil)
+		rebound, err := e.plugin.UpdatePort(e.ctx, failed.ID, &ml2.PortRequest{HostID: ptr("h1")})
+		require.NoError(t, err)
+		assert.Equal(t, "ovs", rebound.Binding.VIFType)
+		assert.NotContains(t, rebound.Binding.VIFDetails, ml2.BindingFailureKey)
+	})
+}

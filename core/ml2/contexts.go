@@ -44,6 +44,9 @@ type portContext struct {
 	newSegment     string
 	nextSegments   []core.Segment
 	newStatus      string
+	// bindErrors maps the drivers whose BindPort failed in this attempt
+	// to their last error's message.
+	bindErrors map[string]any
 }
 
 var _ core.PortContext = (*portContext)(nil)

@@ -35,3 +35,24 @@ func TestNegotiateAPIVersion(t *testing.T) {
 		})
 	}
 }
+
+func TestAPIVersionErrorNamesTheKind(t *testing.T) {
+	for _, tc := range []struct {
+		kind base.Kind
+		want string
+	}{
+		{base.KindMechanism, `mechanism driver "acme" speaks mechanism-driver API versions [2], this host supports [1]`},
+		{base.KindType, `type driver "acme" speaks type-driver API versions [2], this host supports [1]`},
+		{base.KindExtension, `extension driver "acme" speaks extension-driver API versions [2], this host supports [1]`},
+		{"", `mechanism driver "acme" speaks mechanism-driver API versions [2]`},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			err := (&base.APIVersionError{Driver: "acme", Kind: tc.kind, Host: []uint32{1}, Plugin: []uint32{2}}).Error()
+			assert.Contains(t, err, tc.want)
+		})
+	}
+	_, err := base.Negotiate(base.KindType, "acme", []uint32{1}, []uint32{2})
+	var ve *base.APIVersionError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, base.KindType, ve.Kind)
+}

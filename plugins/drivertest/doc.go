@@ -1,4 +1,6 @@
-// Package drivertest is the conformance kit of ml2go mechanism drivers. A
+// Package drivertest is the conformance kit of ml2go drivers: Run checks
+// mechanism drivers, RunTypeDriver type drivers and RunExtensionDriver
+// extension drivers (see their documentation for what they check). A
 // vendor runs it from go test against its driver, in-process or as the
 // binary it ships:
 //
@@ -71,6 +73,12 @@
 // A driver should honour the convention only when asked to: Binary starts
 // the driver with EnvConformance=1 in its environment, and the driver
 // checks it (see examples/vendor-mechdriver).
+//
+// Type and extension drivers are run the same way:
+//
+//	drivertest.RunTypeDriver(t, drivertest.TypeDriverBinary(t, bin), drivertest.TenantPool(3))
+//	drivertest.RunExtensionDriver(t, drivertest.ExtensionDriverBinary(t, bin),
+//		drivertest.Request(drivertest.ResourcePorts, map[string]any{"acme_qos": "gold"}, nil))
 //
 // # Resources the kit creates
 //

@@ -3,7 +3,6 @@ package host
 import (
 	"context"
 	"encoding/json"
-	"sync"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -17,54 +16,16 @@ import (
 // context of the hook call it names, while that call is in progress.
 type callbackServer struct {
 	pb.UnimplementedHostCallbacksServer
-
-	mu    sync.Mutex
-	calls map[uint64]*pendingCall
-}
-
-// pendingCall is a port-hook call in progress. mu serializes the driver's
-// callbacks: the orchestrator's contexts are not safe for concurrent use.
-type pendingCall struct {
-	mu   sync.Mutex
-	pc   core.PortContext
-	done bool
+	calls *pending[core.PortContext]
 }
 
 func newCallbackServer() *callbackServer {
-	return &callbackServer{calls: map[uint64]*pendingCall{}}
-}
-
-// register makes pc reachable under id until the returned function is
-// called; that function waits for a callback in progress to finish.
-func (s *callbackServer) register(id uint64, pc core.PortContext) func() {
-	c := &pendingCall{pc: pc}
-	s.mu.Lock()
-	s.calls[id] = c
-	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		delete(s.calls, id)
-		s.mu.Unlock()
-		c.mu.Lock()
-		c.done = true
-		c.mu.Unlock()
-	}
+	return &callbackServer{calls: newPending[core.PortContext]()}
 }
 
 // with runs f on the context of call id, or fails when that call is over.
 func (s *callbackServer) with(id uint64, f func(pc core.PortContext) error) error {
-	s.mu.Lock()
-	c := s.calls[id]
-	s.mu.Unlock()
-	if c == nil {
-		return status.Errorf(codes.FailedPrecondition, "no port hook call %d in progress", id)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.done {
-		return status.Errorf(codes.FailedPrecondition, "port hook call %d is over", id)
-	}
-	return f(c.pc)
+	return s.calls.with(id, "port hook", f)
 }
 
 // SetBinding calls SetBinding on the call's context.

@@ -26,8 +26,8 @@ func (d *Driver) network(ctx context.Context, method string, nc core.NetworkCont
 	if err != nil {
 		return encodeError(err)
 	}
-	return d.invoke(ctx, method, func(ctx context.Context, c pb.MechanismDriverClient) error {
-		return rpc(c, ctx, m)
+	return d.p.invoke(ctx, method, func(ctx context.Context, c mechConn) error {
+		return rpc(c.rpc, ctx, m)
 	})
 }
 
@@ -36,23 +36,22 @@ func (d *Driver) subnet(ctx context.Context, method string, sc core.SubnetContex
 	if err != nil {
 		return encodeError(err)
 	}
-	return d.invoke(ctx, method, func(ctx context.Context, c pb.MechanismDriverClient) error {
-		return rpc(c, ctx, m)
+	return d.p.invoke(ctx, method, func(ctx context.Context, c mechConn) error {
+		return rpc(c.rpc, ctx, m)
 	})
 }
 
 // port registers pc for the driver's callbacks for the duration of the
 // call.
 func (d *Driver) port(ctx context.Context, method string, pc core.PortContext, rpc portRPC) error {
-	id := d.next.Add(1)
+	id, done := d.cbs.calls.register(pc)
+	defer done()
 	m, err := wire.PortContext(id, pc)
 	if err != nil {
 		return encodeError(err)
 	}
-	done := d.cbs.register(id, pc)
-	defer done()
-	return d.invoke(ctx, method, func(ctx context.Context, c pb.MechanismDriverClient) error {
-		return rpc(c, ctx, m)
+	return d.p.invoke(ctx, method, func(ctx context.Context, c mechConn) error {
+		return rpc(c.rpc, ctx, m)
 	})
 }
 
@@ -64,33 +63,6 @@ func rpcOf[M any](f func(pb.MechanismDriverClient, context.Context, M, ...grpc.C
 	}
 }
 
-// Initialize initializes the driver process, and remembers to initialize
-// every process the supervisor starts later.
-func (d *Driver) Initialize(ctx context.Context) error {
-	var v uint32
-	if g, err := d.current(); err == nil {
-		v = g.apiVersion
-	}
-	err := d.invoke(ctx, "Initialize", func(ctx context.Context, c pb.MechanismDriverClient) error {
-		_, err := c.Initialize(ctx, &pb.InitializeRequest{ApiVersion: v})
-		return err
-	})
-	if err == nil {
-		d.mu.Lock()
-		d.initialized = true
-		d.mu.Unlock()
-	}
-	return err
-}
-
-// Connectivity returns what the driver said it provides when it last
-// started.
-func (d *Driver) Connectivity() core.Connectivity {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.connectivity
-}
-
 // CheckVLANTransparency asks the driver; an unreachable driver supports
 // nothing.
 func (d *Driver) CheckVLANTransparency(ctx context.Context, nc core.NetworkContext) bool {
@@ -99,8 +71,8 @@ func (d *Driver) CheckVLANTransparency(ctx context.Context, nc core.NetworkConte
 		return false
 	}
 	var ok bool
-	err = d.invoke(ctx, "CheckVLANTransparency", func(ctx context.Context, c pb.MechanismDriverClient) error {
-		resp, err := c.CheckVLANTransparency(ctx, m)
+	err = d.p.invoke(ctx, "CheckVLANTransparency", func(ctx context.Context, c mechConn) error {
+		resp, err := c.rpc.CheckVLANTransparency(ctx, m)
 		if err == nil {
 			ok = resp.Supported
 		}

@@ -1,28 +1,34 @@
-// Package host runs mechanism drivers that live in their own process (built
-// with plugins/sdk, or from the published .proto in any language) and makes
-// each one a plain core.MechanismDriver that registers in core.Registry like
-// a built-in driver:
+// Package host runs ml2go drivers that live in their own process (built
+// with plugins/sdk, or from the published .proto files in any language) and
+// makes each one a plain core driver that registers in core.Registry like a
+// built-in one:
 //
 //	d, err := host.Load(ctx, host.Config{Name: "acme", Command: "/usr/lib/ml2go/acme-driver"})
 //	if err != nil { ... }
 //	defer d.Close()
 //	reg.RegisterMechanismDriver("acme", d)
 //
+// Load runs a mechanism driver (a core.MechanismDriver), LoadTypeDriver a
+// type driver (a core.TypeDriver) and LoadExtensionDriver an extension
+// driver (a core.ExtensionDriver). One binary may serve several kinds; each
+// Load runs its own process of it, supervised on its own.
+//
 // Failure semantics. Every call carries the caller's deadline, or
 // Config.CallTimeout when the caller has none. A driver error comes back as
 // the driver returned it: a *core.Error keeps its Kind, Type and Message (a
 // vendor's InvalidInput is a 400), an error wrapping core.ErrRetry still
 // does. A call that runs out of time fails with a *core.Error of type
-// MechanismDriverTimeout; a call the driver cannot answer because it
-// crashed, panicked, was killed or is restarting fails with one of type
-// MechanismDriverUnavailable. Both are of core.KindUnavailable. Nothing the
-// driver does can panic or hang the host.
+// MechanismDriverTimeout (TypeDriverTimeout, ExtensionDriverTimeout); a
+// call the driver cannot answer because it crashed, panicked, was killed or
+// is restarting fails with one of type MechanismDriverUnavailable
+// (TypeDriverUnavailable, ExtensionDriverUnavailable). All of these are of
+// core.KindUnavailable. Nothing the driver does can panic or hang the host.
 //
-// Supervision. When the driver process exits, the Driver restarts it with
+// Supervision. When the driver process exits, the driver is restarted with
 // exponential backoff, negotiates the API version again and, if Initialize
-// had been called, calls it again. Calls made meanwhile fail fast. Health
-// reports the state (running, restarting, failed), the last error and the
-// restart count; every change is logged.
+// had been called, is initialized again. Calls made meanwhile fail fast.
+// Health reports the state (running, restarting, failed), the last error
+// and the restart count; every change is logged.
 package host
 
 import (
@@ -31,12 +37,10 @@ import (
 	"fmt"
 	"os/exec"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -44,16 +48,25 @@ import (
 	"github.com/ml2go/ml2go/plugins/base"
 	"github.com/ml2go/ml2go/plugins/internal/transport"
 	"github.com/ml2go/ml2go/plugins/internal/wire"
-	pb "github.com/ml2go/ml2go/plugins/proto/mechdriver/v1"
 )
 
 // Neutron-style exception names of the errors the host itself returns.
 const (
-	// TypeUnavailable is the type of the error of a call the driver could
-	// not answer: it crashed, was killed, is restarting or failed.
+	// TypeUnavailable is the type of the error of a mechanism-driver call
+	// the driver could not answer: it crashed, was killed, is restarting
+	// or failed.
 	TypeUnavailable = "MechanismDriverUnavailable"
-	// TypeTimeout is the type of the error of a call that ran out of time.
+	// TypeTimeout is the type of the error of a mechanism-driver call that
+	// ran out of time.
 	TypeTimeout = "MechanismDriverTimeout"
+	// TypeDriverUnavailable and TypeDriverTimeout are their type-driver
+	// counterparts.
+	TypeDriverUnavailable = "TypeDriverUnavailable"
+	TypeDriverTimeout     = "TypeDriverTimeout"
+	// ExtensionDriverUnavailable and ExtensionDriverTimeout are their
+	// extension-driver counterparts.
+	ExtensionDriverUnavailable = "ExtensionDriverUnavailable"
+	ExtensionDriverTimeout     = "ExtensionDriverTimeout"
 )
 
 // Defaults of Config.
@@ -65,7 +78,7 @@ const (
 	DefaultBackoffResetAfter = time.Minute
 )
 
-// Config says how to run one out-of-process mechanism driver.
+// Config says how to run one out-of-process driver.
 type Config struct {
 	// Name is the driver's name in logs and errors, usually the name it
 	// is registered under.
@@ -125,11 +138,11 @@ const (
 	// StateRunning: the process is up and answers calls.
 	StateRunning State = iota
 	// StateRestarting: the process exited; the supervisor is starting a
-	// new one. Calls fail with MechanismDriverUnavailable.
+	// new one. Calls fail with the kind's Unavailable error.
 	StateRestarting
 	// StateFailed: the driver was given up on (MaxRestarts reached, an
-	// API version mismatch, or Close). Calls fail with
-	// MechanismDriverUnavailable.
+	// API version mismatch, or Close). Calls fail with the kind's
+	// Unavailable error.
 	StateFailed
 )
 
@@ -156,294 +169,336 @@ type Health struct {
 	Restarts int
 	// PID is the process id of the running driver, 0 when none runs.
 	PID int
-	// APIVersion is the negotiated mechanism-driver API version.
+	// APIVersion is the negotiated API version of the driver's kind.
 	APIVersion uint32
 	// Since is when State was entered.
 	Since time.Time
 }
 
-// Driver is an out-of-process mechanism driver seen as a
-// core.MechanismDriver. It is safe for concurrent use.
-type Driver struct {
-	cfg  Config
-	log  hclog.Logger
-	cbs  *callbackServer
-	next atomic.Uint64 // port-hook call ids
-
-	mu           sync.Mutex
-	gen          *generation // nil unless running
-	health       Health
-	initialized  bool
-	connectivity core.Connectivity
-	closed       bool
-	stop         chan struct{}
-	wg           sync.WaitGroup
+// kindSpec describes one driver kind to the supervisor. C is the kind's
+// connection to one process: its gRPC client and what Describe said.
+type kindSpec[C any] struct {
+	kind base.Kind
+	// title starts messages: "Mechanism driver".
+	title string
+	// pluginName is the name dispensed from the driver's plugin set.
+	pluginName string
+	// versions are the API versions the host supports.
+	versions []uint32
+	// unavailable and timeout are the types of the host's own errors.
+	unavailable, timeout string
+	// plugin is the host side of the go-plugin plugin, shared by the
+	// driver's processes: it serves the host's callbacks on the broker.
+	plugin plugin.Plugin
+	// describe runs Describe on what the plugin dispensed; it returns the
+	// connection and the API versions the driver speaks.
+	describe func(ctx context.Context, raw any) (C, []uint32, error)
+	// accept, if set, checks a new process's connection against the
+	// previous one's (nil for the first): a refusal gives up on the
+	// driver.
+	accept func(next C, prev *C) error
+	// initialize calls the driver's Initialize.
+	initialize func(ctx context.Context, conn C, apiVersion uint32) error
 }
 
-// Interface guards.
-var (
-	_ core.MechanismDriver         = (*Driver)(nil)
-	_ core.ConnectivityProvider    = (*Driver)(nil)
-	_ core.VLANTransparencyChecker = (*Driver)(nil)
-)
+// process supervises the processes of one out-of-process driver of one
+// kind. It is safe for concurrent use.
+type process[C any] struct {
+	cfg  Config
+	spec *kindSpec[C]
+	log  hclog.Logger
+
+	mu          sync.Mutex
+	gen         *generation[C] // nil unless running
+	last        C              // the connection of the last process that started
+	health      Health
+	initialized bool
+	closed      bool
+	stop        chan struct{}
+	wg          sync.WaitGroup
+}
 
 // generation is one run of the driver process.
-type generation struct {
-	client       *plugin.Client
-	rpc          pb.MechanismDriverClient
-	done         context.Context // canceled when the process exits
-	pid          int
-	apiVersion   uint32
-	connectivity core.Connectivity
-	started      time.Time
+type generation[C any] struct {
+	client     *plugin.Client
+	conn       C
+	done       context.Context // canceled when the process exits
+	pid        int
+	apiVersion uint32
+	started    time.Time
 }
 
-// Load starts the driver process, checks the handshake and negotiates the
-// API version, and supervises the process until Close. It does not call
-// Initialize: the orchestrator does, as for any driver. An error means the
+// refusal is an error that gives up on the driver at once.
+type refusal struct{ err error }
+
+func (r *refusal) Error() string { return r.err.Error() }
+func (r *refusal) Unwrap() error { return r.err }
+
+// load starts the first process, checks the handshake and negotiates the
+// API version, and supervises the process until close. An error means the
 // driver could not be started; nothing is left running.
-func Load(ctx context.Context, cfg Config) (*Driver, error) {
+func load[C any](ctx context.Context, cfg Config, spec *kindSpec[C]) (*process[C], error) {
 	cfg.setDefaults()
 	if cfg.Command == "" {
 		return nil, errors.New("host: Config.Command is empty")
 	}
-	d := &Driver{cfg: cfg, log: cfg.Logger.Named(cfg.Name), cbs: newCallbackServer(), stop: make(chan struct{})}
-	g, err := d.start(ctx)
+	p := &process[C]{cfg: cfg, spec: spec, log: cfg.Logger.Named(cfg.Name), stop: make(chan struct{})}
+	g, err := p.start(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	d.health = Health{State: StateRunning, PID: g.pid, APIVersion: g.apiVersion, Since: time.Now()}
-	d.gen, d.connectivity = g, g.connectivity
-	d.log.Info("mechanism driver started", "pid", g.pid, "api_version", g.apiVersion)
-	d.wg.Add(1)
-	go d.supervise(g)
-	return d, nil
+	p.health = Health{State: StateRunning, PID: g.pid, APIVersion: g.apiVersion, Since: time.Now()}
+	p.gen, p.last = g, g.conn
+	p.log.Info(string(spec.kind)+" driver started", "pid", g.pid, "api_version", g.apiVersion)
+	p.wg.Add(1)
+	go p.supervise(g)
+	return p, nil
 }
-
-// Name returns the driver's configured name.
-func (d *Driver) Name() string { return d.cfg.Name }
 
 // Health returns the driver's supervision status.
-func (d *Driver) Health() Health {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.health
+func (p *process[C]) Health() Health {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.health
 }
 
-// Close stops supervising the driver and kills its process. Calls made
-// afterwards fail with MechanismDriverUnavailable.
-func (d *Driver) Close() error {
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
+// lastConn returns the connection of the last process that started.
+func (p *process[C]) lastConn() C {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last
+}
+
+// close stops supervising the driver and kills its process.
+func (p *process[C]) close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
 		return nil
 	}
-	d.closed = true
-	close(d.stop)
-	g := d.gen
-	d.gen = nil
-	d.setState(StateFailed, errors.New("closed"))
-	d.mu.Unlock()
+	p.closed = true
+	close(p.stop)
+	g := p.gen
+	p.gen = nil
+	p.setState(StateFailed, errors.New("closed"))
+	p.mu.Unlock()
 	if g != nil {
 		g.client.Kill()
 	}
-	d.wg.Wait()
+	p.wg.Wait()
 	return nil
 }
 
-// start runs a new process and negotiates with it.
-func (d *Driver) start(ctx context.Context) (*generation, error) {
-	cmd := exec.Command(d.cfg.Command, d.cfg.Args...)
+// start runs a new process and negotiates with it; prev is the connection
+// of the previous process, nil for the first.
+func (p *process[C]) start(ctx context.Context, prev *C) (*generation[C], error) {
+	cmd := exec.Command(p.cfg.Command, p.cfg.Args...)
 	cmd.Env = cmd.Environ()
-	if v := transport.LogLevelEnvVar(d.log); v != "" {
+	if v := transport.LogLevelEnvVar(p.log); v != "" {
 		cmd.Env = append(cmd.Env, v)
 	}
-	cmd.Env = append(cmd.Env, d.cfg.Env...)
-	hp := &hostPlugin{cbs: d.cbs}
+	cmd.Env = append(cmd.Env, p.cfg.Env...)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  base.HandshakeConfig,
-		Plugins:          plugin.PluginSet{base.MechanismDriverPluginName: hp},
+		Plugins:          plugin.PluginSet{p.spec.pluginName: p.spec.plugin},
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           d.log,
-		StartTimeout:     d.cfg.StartTimeout,
+		Logger:           p.log,
+		StartTimeout:     p.cfg.StartTimeout,
 		GRPCDialOptions:  transport.DialOptions(),
 	})
-	g, err := d.connect(ctx, client)
+	g, err := p.connect(ctx, client, prev)
 	if err != nil {
 		client.Kill()
-		return nil, fmt.Errorf("start mechanism driver %s: %w", d.cfg.Name, err)
+		return nil, fmt.Errorf("start %s driver %s: %w", p.spec.kind, p.cfg.Name, err)
 	}
 	return g, nil
 }
 
-func (d *Driver) connect(ctx context.Context, client *plugin.Client) (*generation, error) {
+func (p *process[C]) connect(ctx context.Context, client *plugin.Client, prev *C) (*generation[C], error) {
 	cp, err := client.Client()
 	if err != nil {
 		return nil, err
 	}
-	raw, err := cp.Dispense(base.MechanismDriverPluginName)
+	raw, err := cp.Dispense(p.spec.pluginName)
 	if err != nil {
 		return nil, err
 	}
-	conn := raw.(*connection)
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.StartTimeout)
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.StartTimeout)
 	defer cancel()
-	desc, err := conn.rpc.Describe(ctx, &pb.DescribeRequest{
-		HostApiVersions:  base.SupportedMechanismDriverAPIVersions,
-		CallbackBrokerId: conn.callbackID,
-	})
+	conn, versions, err := p.spec.describe(ctx, raw)
+	if status.Code(err) == codes.Unimplemented {
+		return nil, &refusal{fmt.Errorf("the binary serves no %s driver (%w)", p.spec.kind, err)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("describe: %w", err)
 	}
-	v, err := base.NegotiateAPIVersion(d.cfg.Name, base.SupportedMechanismDriverAPIVersions, desc.ApiVersions)
+	v, err := base.Negotiate(p.spec.kind, p.cfg.Name, p.spec.versions, versions)
 	if err != nil {
-		return nil, err
+		return nil, &refusal{err}
 	}
-	g := &generation{
-		client: client, rpc: conn.rpc, done: conn.done, apiVersion: v,
-		connectivity: core.Connectivity(desc.Connectivity), started: time.Now(),
+	if p.spec.accept != nil {
+		if err := p.spec.accept(conn, prev); err != nil {
+			return nil, &refusal{err}
+		}
 	}
-	if g.connectivity == "" {
-		g.connectivity = core.ConnectivityLegacy
-	}
+	g := &generation[C]{client: client, conn: conn, done: doneOf(raw), apiVersion: v, started: time.Now()}
 	if rc := client.ReattachConfig(); rc != nil {
 		g.pid = rc.Pid
 	}
 	return g, nil
 }
 
-// setState records a state change and logs it; d.mu is held.
-func (d *Driver) setState(s State, cause error) {
+// setState records a state change and logs it; p.mu is held.
+func (p *process[C]) setState(s State, cause error) {
 	if cause != nil {
-		d.health.LastError = cause
+		p.health.LastError = cause
 	}
-	if d.health.State == s {
+	if p.health.State == s {
 		return
 	}
-	d.health.State, d.health.Since = s, time.Now()
-	args := []any{"state", s.String(), "restarts", d.health.Restarts}
+	p.health.State, p.health.Since = s, time.Now()
+	args := []any{"state", s.String(), "restarts", p.health.Restarts}
 	if cause != nil {
 		args = append(args, "error", cause)
 	}
-	if s == StateRunning || d.closed {
-		d.log.Info("mechanism driver health changed", args...)
+	msg := string(p.spec.kind) + " driver health changed"
+	if s == StateRunning || p.closed {
+		p.log.Info(msg, args...)
 	} else {
-		d.log.Error("mechanism driver health changed", args...)
+		p.log.Error(msg, args...)
 	}
 }
 
 // supervise waits for g's process to exit, then restarts the driver with
 // backoff until one run starts or it gives up.
-func (d *Driver) supervise(g *generation) {
-	defer d.wg.Done()
-	backoff := d.cfg.RestartBackoff
+func (p *process[C]) supervise(g *generation[C]) {
+	defer p.wg.Done()
+	backoff := p.cfg.RestartBackoff
 	failures := 0
 	for {
 		select {
-		case <-d.stop:
+		case <-p.stop:
 			return
 		case <-g.done.Done():
 		}
-		d.mu.Lock()
-		if d.closed {
-			d.mu.Unlock()
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
 			return
 		}
-		d.gen = nil
-		d.health.PID = 0
-		d.setState(StateRestarting, fmt.Errorf("driver process %d exited", g.pid))
-		d.mu.Unlock()
+		p.gen = nil
+		p.health.PID = 0
+		p.setState(StateRestarting, fmt.Errorf("driver process %d exited", g.pid))
+		p.mu.Unlock()
 		g.client.Kill() // reap and release its resources
-		if time.Since(g.started) >= d.cfg.BackoffResetAfter {
-			backoff = d.cfg.RestartBackoff
+		if time.Since(g.started) >= p.cfg.BackoffResetAfter {
+			backoff = p.cfg.RestartBackoff
 		}
 		for {
 			select {
-			case <-d.stop:
+			case <-p.stop:
 				return
 			case <-time.After(backoff):
 			}
-			backoff = min(2*backoff, d.cfg.MaxRestartBackoff)
-			next, err := d.restart()
+			backoff = min(2*backoff, p.cfg.MaxRestartBackoff)
+			next, err := p.restart()
 			if err == nil {
 				g, failures = next, 0
 				break
 			}
 			failures++
-			var ve *base.APIVersionError
-			d.mu.Lock()
-			if errors.As(err, &ve) || (d.cfg.MaxRestarts > 0 && failures >= d.cfg.MaxRestarts) {
-				d.setState(StateFailed, err)
-				d.mu.Unlock()
+			var r *refusal
+			p.mu.Lock()
+			if errors.As(err, &r) || (p.cfg.MaxRestarts > 0 && failures >= p.cfg.MaxRestarts) {
+				p.setState(StateFailed, err)
+				p.mu.Unlock()
 				return
 			}
-			d.setState(StateRestarting, err)
-			d.mu.Unlock()
+			p.setState(StateRestarting, err)
+			p.mu.Unlock()
 		}
 	}
 }
 
 // restart starts a new process and, if the driver had been initialized,
 // initializes it; on success the new generation takes calls.
-func (d *Driver) restart() (*generation, error) {
-	d.mu.Lock()
-	d.health.Restarts++
-	initialized := d.initialized
-	d.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.StartTimeout+d.cfg.CallTimeout)
+func (p *process[C]) restart() (*generation[C], error) {
+	p.mu.Lock()
+	p.health.Restarts++
+	initialized := p.initialized
+	prev := p.last
+	p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StartTimeout+p.cfg.CallTimeout)
 	defer cancel()
-	g, err := d.start(ctx)
+	g, err := p.start(ctx, &prev)
 	if err != nil {
 		return nil, err
 	}
 	if initialized {
-		if _, err := g.rpc.Initialize(ctx, &pb.InitializeRequest{ApiVersion: g.apiVersion}); err != nil {
+		if err := p.spec.initialize(ctx, g.conn, g.apiVersion); err != nil {
 			g.client.Kill()
-			return nil, fmt.Errorf("initialize mechanism driver %s after restart: %w", d.cfg.Name, d.callError(ctx, err))
+			return nil, fmt.Errorf("initialize %s driver %s after restart: %w", p.spec.kind, p.cfg.Name, p.callError(ctx, err))
 		}
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
 		g.client.Kill()
 		return nil, errors.New("closed")
 	}
-	d.gen, d.connectivity = g, g.connectivity
-	d.health.PID, d.health.APIVersion = g.pid, g.apiVersion
-	d.setState(StateRunning, nil)
+	p.gen, p.last = g, g.conn
+	p.health.PID, p.health.APIVersion = g.pid, g.apiVersion
+	p.setState(StateRunning, nil)
 	return g, nil
 }
 
-// current returns the running generation, or a MechanismDriverUnavailable
-// error.
-func (d *Driver) current() (*generation, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.gen == nil {
-		cause := d.health.LastError
-		return nil, &core.Error{Kind: core.KindUnavailable, Type: TypeUnavailable, Err: cause,
-			Message: fmt.Sprintf("Mechanism driver %s is unavailable (%s): %v.", d.cfg.Name, d.health.State, cause)}
+// current returns the running generation, or the kind's Unavailable error.
+func (p *process[C]) current() (*generation[C], error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gen == nil {
+		cause := p.health.LastError
+		return nil, &core.Error{Kind: core.KindUnavailable, Type: p.spec.unavailable, Err: cause,
+			Message: fmt.Sprintf("%s %s is unavailable (%s): %v.", p.spec.title, p.cfg.Name, p.health.State, cause)}
 	}
-	return d.gen, nil
+	return p.gen, nil
+}
+
+// initialize initializes the driver process, and remembers to initialize
+// every process the supervisor starts later.
+func (p *process[C]) initialize(ctx context.Context) error {
+	var v uint32
+	if g, err := p.current(); err == nil {
+		v = g.apiVersion
+	}
+	err := p.invoke(ctx, "Initialize", func(ctx context.Context, c C) error {
+		return p.spec.initialize(ctx, c, v)
+	})
+	if err == nil {
+		p.mu.Lock()
+		p.initialized = true
+		p.mu.Unlock()
+	}
+	return err
 }
 
 // invoke runs one RPC on the running generation with the caller's deadline
 // or the default one, and translates its error.
-func (d *Driver) invoke(ctx context.Context, method string, rpc func(context.Context, pb.MechanismDriverClient) error) error {
-	g, err := d.current()
+func (p *process[C]) invoke(ctx context.Context, method string, rpc func(context.Context, C) error) error {
+	g, err := p.current()
 	if err != nil {
 		return err
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d.cfg.CallTimeout)
+		ctx, cancel = context.WithTimeout(ctx, p.cfg.CallTimeout)
 		defer cancel()
 	}
-	if err := rpc(ctx, g.rpc); err != nil {
-		err = d.callError(ctx, err)
-		if core.TypeOf(err) == TypeUnavailable || core.TypeOf(err) == TypeTimeout {
-			d.log.Error("mechanism driver call failed", "method", method, "error", err)
+	if err := rpc(ctx, g.conn); err != nil {
+		err = p.callError(ctx, err)
+		if t := core.TypeOf(err); t == p.spec.unavailable || t == p.spec.timeout {
+			p.log.Error(string(p.spec.kind)+" driver call failed", "method", method, "error", err)
 		}
 		return err
 	}
@@ -452,46 +507,29 @@ func (d *Driver) invoke(ctx context.Context, method string, rpc func(context.Con
 
 // callError translates an RPC error: the driver's own error as it returned
 // it, otherwise a timeout or unavailable *core.Error.
-func (d *Driver) callError(ctx context.Context, err error) error {
+func (p *process[C]) callError(ctx context.Context, err error) error {
 	if derr, ok := wire.FromStatus(err); ok {
 		return derr
 	}
 	code := status.Code(err)
 	if code == codes.DeadlineExceeded || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return &core.Error{Kind: core.KindUnavailable, Type: TypeTimeout, Err: err,
-			Message: fmt.Sprintf("Mechanism driver %s did not answer in time.", d.cfg.Name)}
+		return &core.Error{Kind: core.KindUnavailable, Type: p.spec.timeout, Err: err,
+			Message: fmt.Sprintf("%s %s did not answer in time.", p.spec.title, p.cfg.Name)}
 	}
-	return &core.Error{Kind: core.KindUnavailable, Type: TypeUnavailable, Err: err,
-		Message: fmt.Sprintf("Mechanism driver %s is unavailable: %s.", d.cfg.Name, status.Convert(err).Message())}
+	return &core.Error{Kind: core.KindUnavailable, Type: p.spec.unavailable, Err: err,
+		Message: fmt.Sprintf("%s %s is unavailable: %s.", p.spec.title, p.cfg.Name, status.Convert(err).Message())}
 }
 
-// hostPlugin is the go-plugin plugin of the host side.
-type hostPlugin struct {
-	plugin.NetRPCUnsupportedPlugin
-	cbs *callbackServer
+// dispensed is what every kind's host plugin dispenses: a connection that
+// knows when its process exits.
+type dispensed interface {
+	// exited is canceled when the process exits.
+	exited() context.Context
 }
 
-// connection is what hostPlugin dispenses: the driver's client, and the
-// broker id of the callback service served for it.
-type connection struct {
-	rpc        pb.MechanismDriverClient
-	callbackID uint32
-	done       context.Context
-}
-
-// GRPCServer is not supported on the host side.
-func (p *hostPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
-	return errors.New("host: the host side serves no driver")
-}
-
-// GRPCClient starts the callback service on the broker and returns the
-// connection. ctx is canceled when the process exits.
-func (p *hostPlugin) GRPCClient(ctx context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
-	id := broker.NextId()
-	go broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
-		s := grpc.NewServer(opts...)
-		pb.RegisterHostCallbacksServer(s, p.cbs)
-		return s
-	})
-	return &connection{rpc: pb.NewMechanismDriverClient(conn), callbackID: id, done: ctx}, nil
+func doneOf(raw any) context.Context {
+	if d, ok := raw.(dispensed); ok {
+		return d.exited()
+	}
+	return context.Background()
 }

@@ -41,7 +41,6 @@ func (c *Config) MTU() typedrivers.MTUConfig {
 // built-in type driver is a *Error about [ml2] type_drivers. The drivers
 // check their configuration when initialized.
 func (c *Config) TypeDrivers(log hclog.Logger) ([]core.TypeDriver, error) {
-	mtu := c.MTU()
 	var out []core.TypeDriver
 	seen := map[string]bool{}
 	for _, name := range c.ML2Options.TypeDrivers {
@@ -49,27 +48,36 @@ func (c *Config) TypeDrivers(log hclog.Logger) ([]core.TypeDriver, error) {
 			continue
 		}
 		seen[name] = true
-		var d core.TypeDriver
-		switch name {
-		case core.TypeFlat:
-			d = flat.New(flat.Config{FlatNetworks: c.Flat.FlatNetworks, MTU: mtu, Logger: log})
-		case core.TypeVLAN:
-			d = vlan.New(vlan.Config{NetworkVLANRanges: c.VLAN.NetworkVLANRanges, MTU: mtu, Logger: log})
-		case core.TypeVXLAN:
-			d = vxlan.New(vxlan.Config{VNIRanges: c.VXLAN.VNIRanges, VXLANGroup: c.VXLAN.VXLANGroup, MTU: mtu, Logger: log})
-		case core.TypeGRE:
-			d = gre.New(gre.Config{TunnelIDRanges: c.GRE.TunnelIDRanges, MTU: mtu, Logger: log})
-		case core.TypeGeneve:
-			d = geneve.New(geneve.Config{VNIRanges: c.Geneve.VNIRanges, MaxHeaderSize: c.Geneve.MaxHeaderSize, MTU: mtu, Logger: log})
-		case core.TypeLocal:
-			d = local.New(local.Config{Logger: log})
-		default:
+		d, ok := c.BuiltinTypeDriver(name, log)
+		if !ok {
 			v := c.source(sectionML2, "type_drivers", strings.Join(DefaultTypeDrivers, ","))
 			return nil, itemError(v, name, errors.New("unknown type driver (ml2go has "+strings.Join(DefaultTypeDrivers, ", ")+")"))
 		}
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// BuiltinTypeDriver builds the built-in type driver of network type name,
+// configured as TypeDrivers configures it; false when ml2go has none (the
+// driver may be an out-of-process one: see TypeDriverPlugin).
+func (c *Config) BuiltinTypeDriver(name string, log hclog.Logger) (core.TypeDriver, bool) {
+	mtu := c.MTU()
+	switch name {
+	case core.TypeFlat:
+		return flat.New(flat.Config{FlatNetworks: c.Flat.FlatNetworks, MTU: mtu, Logger: log}), true
+	case core.TypeVLAN:
+		return vlan.New(vlan.Config{NetworkVLANRanges: c.VLAN.NetworkVLANRanges, MTU: mtu, Logger: log}), true
+	case core.TypeVXLAN:
+		return vxlan.New(vxlan.Config{VNIRanges: c.VXLAN.VNIRanges, VXLANGroup: c.VXLAN.VXLANGroup, MTU: mtu, Logger: log}), true
+	case core.TypeGRE:
+		return gre.New(gre.Config{TunnelIDRanges: c.GRE.TunnelIDRanges, MTU: mtu, Logger: log}), true
+	case core.TypeGeneve:
+		return geneve.New(geneve.Config{VNIRanges: c.Geneve.VNIRanges, MaxHeaderSize: c.Geneve.MaxHeaderSize, MTU: mtu, Logger: log}), true
+	case core.TypeLocal:
+		return local.New(local.Config{Logger: log}), true
+	}
+	return nil, false
 }
 
 // ML2 returns the ML2 plugin's configuration: [ml2] tenant_network_types,

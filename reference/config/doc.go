@@ -31,10 +31,11 @@
 // those of the drivers. Config.TypeDrivers and Config.ML2 turn a Config
 // into the type drivers and the ML2 plugin configuration of package core.
 //
-// # Out-of-process mechanism drivers
+// # Out-of-process drivers
 //
-// A name in [ml2] mechanism_drivers that is not a built-in driver names a
-// driver that runs in its own process (package plugins/host). ml2go's own
+// A name in [ml2] mechanism_drivers, type_drivers or extension_drivers
+// that is not a built-in driver names a driver that runs in its own
+// process (package plugins/host). ml2go's own
 // sections say how to run it: a section of its own,
 //
 //	[ml2go_plugin:acme]
@@ -49,6 +50,8 @@
 //
 // which then holds the driver's binary as ml2go-driver-acme (PluginFile).
 // A section without command takes its command from plugin_dir, so that a
-// driver found there can still be given args or a call_timeout. See
-// PluginOptions and Config.MechanismDriverPlugin.
+// driver found there can still be given args or a call_timeout. One
+// section serves every list that names the driver. See PluginOptions,
+// Config.MechanismDriverPlugin, Config.TypeDriverPlugin and
+// Config.ExtensionDriverPlugin.
 package config

@@ -11,9 +11,11 @@ import (
 )
 
 // PluginSectionPrefix starts the name of the section of an out-of-process
-// mechanism driver: [ml2go_plugin:NAME]. NAME is the driver's name in
-// [ml2] mechanism_drivers; like every section name it is matched without
-// regard to case.
+// driver: [ml2go_plugin:NAME]. NAME is the driver's name in [ml2]
+// mechanism_drivers, extension_drivers or type_drivers (where it is the
+// network type); like every section name it is matched without regard to
+// case. One section serves every list that names the driver: one binary
+// may serve several kinds of driver.
 const PluginSectionPrefix = "ml2go_plugin:"
 
 // PluginFilePrefix starts the name of a driver's binary in [ml2go]
@@ -29,18 +31,24 @@ const sectionML2go = "ml2go"
 // that is neither built in nor found as a plugin.
 var ErrUnknownMechanismDriver = errors.New("unknown mechanism driver")
 
+// ErrUnknownTypeDriver and ErrUnknownExtensionDriver are its type-driver
+// and extension-driver counterparts.
+var (
+	ErrUnknownTypeDriver      = errors.New("unknown type driver")
+	ErrUnknownExtensionDriver = errors.New("unknown extension driver")
+)
+
 // ML2goOptions is the [ml2go] section: options of ml2go's own, which
 // Neutron does not have.
 type ML2goOptions struct {
-	// PluginDir is plugin_dir, the directory of out-of-process mechanism
-	// drivers' binaries (see PluginFile); "" means none. A relative
-	// path is relative to the server's working directory.
+	// PluginDir is plugin_dir, the directory of out-of-process drivers'
+	// binaries (see PluginFile); "" means none. A relative path is
+	// relative to the server's working directory.
 	PluginDir string
 }
 
-// PluginOptions says how to run an out-of-process mechanism driver: the
-// options of its [ml2go_plugin:NAME] section, or those plugin_dir
-// implies.
+// PluginOptions says how to run an out-of-process driver: the options of
+// its [ml2go_plugin:NAME] section, or those plugin_dir implies.
 type PluginOptions struct {
 	// Command is command, the driver's binary: a path, or a name looked
 	// up in PATH when it has no slash. "" in a section means the
@@ -58,8 +66,8 @@ type PluginOptions struct {
 	CallTimeout time.Duration
 }
 
-// PluginFile returns the name of the binary of the mechanism driver called
-// name in plugin_dir.
+// PluginFile returns the name of the binary of the driver called name in
+// plugin_dir.
 func PluginFile(name string) string { return PluginFilePrefix + name }
 
 // decodePluginOption stores v, an option of a [ml2go_plugin:NAME]
@@ -165,6 +173,33 @@ func splitArgs(s string) ([]string, error) {
 // be looked up in plugin_dir. A plugin_dir that cannot be searched is a
 // *Error about plugin_dir.
 func (c *Config) MechanismDriverPlugin(name string) (PluginOptions, error) {
+	return c.driverPlugin("mechanism_drivers", ErrUnknownMechanismDriver, name)
+}
+
+// TypeDriverPlugin is MechanismDriverPlugin for the type driver of network
+// type name, a name of [ml2] type_drivers: an unknown name is a *Error
+// about that option wrapping ErrUnknownTypeDriver.
+func (c *Config) TypeDriverPlugin(name string) (PluginOptions, error) {
+	return c.driverPlugin("type_drivers", ErrUnknownTypeDriver, name)
+}
+
+// ExtensionDriverPlugin is MechanismDriverPlugin for the extension driver
+// called name, a name of [ml2] extension_drivers: an unknown name is a
+// *Error about that option wrapping ErrUnknownExtensionDriver.
+func (c *Config) ExtensionDriverPlugin(name string) (PluginOptions, error) {
+	return c.driverPlugin("extension_drivers", ErrUnknownExtensionDriver, name)
+}
+
+// HasPluginSection reports whether the files have a [ml2go_plugin:NAME]
+// section for the driver called name.
+func (c *Config) HasPluginSection(name string) bool {
+	_, ok := c.Plugins[strings.ToLower(name)]
+	return ok
+}
+
+// driverPlugin finds the out-of-process driver called name of [ml2]
+// option; an unknown name is a *Error about option wrapping unknownErr.
+func (c *Config) driverPlugin(option string, unknownErr error, name string) (PluginOptions, error) {
 	dir := c.ML2go.PluginDir
 	p, ok := c.Plugins[strings.ToLower(name)]
 	if ok {
@@ -179,8 +214,8 @@ func (c *Config) MechanismDriverPlugin(name string) (PluginOptions, error) {
 		}
 	}
 	unknown := func(format string, args ...any) error {
-		v := c.source(sectionML2, "mechanism_drivers", "")
-		return itemError(v, name, fmt.Errorf("%w: "+format, append([]any{ErrUnknownMechanismDriver}, args...)...))
+		v := c.source(sectionML2, option, "")
+		return itemError(v, name, fmt.Errorf("%w: "+format, append([]any{unknownErr}, args...)...))
 	}
 	if dir == "" {
 		return PluginOptions{}, unknown("not built in, no [%s%s] section, and [ml2go] plugin_dir is not set", PluginSectionPrefix, strings.ToLower(name))
@@ -207,7 +242,7 @@ func (c *Config) MechanismDriverPlugin(name string) (PluginOptions, error) {
 }
 
 // PluginError returns a *Error about the [ml2go_plugin:NAME] section of
-// the mechanism driver called name, wrong because of err. It names the
+// the driver called name, wrong because of err. It names the
 // file of the section's option read last, without a line: the error is
 // about the section, not one of its lines.
 func (c *Config) PluginError(name string, err error) *Error {

@@ -227,3 +227,84 @@ func TestPluginError(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualError(t, c.PluginError("logger", assert.AnError), "b.ini: [ml2go_plugin:logger] "+assert.AnError.Error())
 }
+
+// TestTypeAndExtensionDriverPlugins: type and extension drivers are found
+// as mechanism drivers are, in the same sections and plugin_dir; an
+// unknown name is an error about its own option.
+func TestTypeAndExtensionDriverPlugins(t *testing.T) {
+	dir := t.TempDir()
+	acme := executable(t, dir, config.PluginFile("acme"))
+	c, err := decode(file{"ml2_conf.ini", `
+[ml2]
+type_drivers = vxlan,acme,fabric
+tenant_network_types = vxlan
+extension_drivers = acme,colors,ghost
+
+[ml2go]
+plugin_dir = ` + dir + `
+
+[ml2go_plugin:fabric]
+command = /opt/fabric/driver
+
+[ml2go_plugin:colors]
+command = /opt/colors/driver
+args = -v
+`})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name   string
+		lookup func(string) (config.PluginOptions, error)
+		driver string
+		want   config.PluginOptions
+	}{
+		{"type_in_dir", c.TypeDriverPlugin, "acme", config.PluginOptions{Command: acme}},
+		{"type_section", c.TypeDriverPlugin, "fabric", config.PluginOptions{Command: "/opt/fabric/driver"}},
+		{"extension_in_dir", c.ExtensionDriverPlugin, "acme", config.PluginOptions{Command: acme}},
+		{"extension_section", c.ExtensionDriverPlugin, "colors", config.PluginOptions{Command: "/opt/colors/driver", Args: []string{"-v"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := tc.lookup(tc.driver)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, p)
+		})
+	}
+	assert.True(t, c.HasPluginSection("Fabric"))
+	assert.False(t, c.HasPluginSection("acme"))
+
+	for _, tc := range []struct {
+		name    string
+		lookup  func(string) (config.PluginOptions, error)
+		unknown error
+		msg     string
+	}{
+		{"type", c.TypeDriverPlugin, config.ErrUnknownTypeDriver,
+			`ml2_conf.ini:3: [ml2] type_drivers: "ghost": unknown type driver: not built in, no [ml2go_plugin:ghost] section, and no ml2go-driver-ghost in [ml2go] plugin_dir ` + dir},
+		{"extension", c.ExtensionDriverPlugin, config.ErrUnknownExtensionDriver,
+			`ml2_conf.ini:5: [ml2] extension_drivers: "ghost": unknown extension driver: not built in, no [ml2go_plugin:ghost] section, and no ml2go-driver-ghost in [ml2go] plugin_dir ` + dir},
+	} {
+		t.Run("unknown_"+tc.name, func(t *testing.T) {
+			_, err := tc.lookup("ghost")
+			assert.EqualError(t, err, tc.msg)
+			assert.ErrorIs(t, err, tc.unknown)
+			assert.NotErrorIs(t, err, config.ErrUnknownMechanismDriver)
+		})
+	}
+}
+
+func TestBuiltinTypeDriver(t *testing.T) {
+	c := config.Default()
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"vxlan", true}, {"local", true}, {"acme", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, ok := c.BuiltinTypeDriver(tc.name, nil)
+			assert.Equal(t, tc.ok, ok)
+			if ok {
+				assert.Equal(t, tc.name, d.Type())
+			}
+		})
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ml2go/ml2go/core/ml2"
 	"github.com/ml2go/ml2go/reference/config"
 	"github.com/ml2go/ml2go/reference/server"
 )
@@ -196,10 +197,17 @@ func TestPluginFailsToStart(t *testing.T) {
 	assert.Nil(t, acme["pid"])
 	assert.Equal(t, "running", drivers(t, r)["fakeagent"]["state"])
 
-	// The rest of the API works; the port fails to bind.
+	// The rest of the API works; the port fails to bind, and says why.
 	port := boundPort(t, r, "compute-1")
 	assert.Equal(t, "binding_failed", port["binding:vif_type"])
 	assert.Equal(t, "DOWN", port["status"])
+	details, _ := port["binding:vif_details"].(map[string]any)
+	require.Len(t, details, 1, "vif_details: %v", port["binding:vif_details"])
+	reasons, _ := details[ml2.BindingFailureKey].(map[string]any)
+	require.Len(t, reasons, 1, "only the driver that failed: %v", details)
+	assert.Contains(t, reasons["acme"], "Mechanism driver acme is unavailable (failed)")
+	assert.Contains(t, reasons["acme"], command)
+	assert.Contains(t, reasons["acme"], "no such file or directory")
 
 	// The binary is installed: the retries start it.
 	require.NoError(t, os.Symlink(testPlugin(t), command))
@@ -211,11 +219,12 @@ func TestPluginFailsToStart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, fmt.Sprintf("%d\n", int(acme["pid"].(float64))), string(log), "the driver is initialized once")
 
-	// Binding is retried when the host is set again.
+	// Binding is retried when the host is set again; the reason goes.
 	id := port["id"].(string)
 	status, body := call(t, r, "PUT", "/v2.0/ports/"+id, map[string]any{"port": map[string]any{"binding:host_id": "compute-2"}})
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Equal(t, "other", body["port"].(map[string]any)["binding:vif_type"])
+	assert.NotContains(t, body["port"].(map[string]any)["binding:vif_details"], ml2.BindingFailureKey)
 	assert.Equal(t, "other", boundPort(t, r, "compute-3")["binding:vif_type"])
 }
 
@@ -264,7 +273,7 @@ command = /bin/sh
 args = -c 'echo $$ > `+pidFile+`; exec `+testPlugin(t)+`'
 `)
 	_, err := server.New(context.Background(), cfg, server.Options{DataDir: t.TempDir()})
-	require.ErrorContains(t, err, `unknown extension driver "no_such_extension"`)
+	require.ErrorContains(t, err, `"no_such_extension": unknown extension driver`)
 	b, err := os.ReadFile(pidFile)
 	require.NoError(t, err)
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
@@ -303,4 +312,170 @@ args = -c 'echo $$ > `+pidFile+`; exec `+testPlugin(t)+`'
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	require.NoError(t, err)
 	assertExited(t, pid)
+}
+
+// kindsConf runs the test plugin as the type driver of network type acme
+// (VNIs 100-102), and as a mechanism and an extension driver, all three
+// from the one section [ml2go_plugin:acme].
+const kindsConf = `
+[ml2]
+type_drivers = local,acme
+tenant_network_types = acme
+mechanism_drivers = acme
+extension_drivers = port_security,acme
+`
+
+// TestPluginTypeAndExtensionDrivers runs a server whose type, mechanism
+// and extension drivers named acme are one out-of-process binary: tenant
+// networks get segments of its network type, from its pool, released on
+// delete; its extension attributes are accepted and shown; its errors are
+// the API's; its health is reported for each kind.
+func TestPluginTypeAndExtensionDrivers(t *testing.T) {
+	t.Setenv("ML2GO_TESTPLUGIN_NETWORK_TYPE", "acme")
+	t.Setenv("ML2GO_TESTPLUGIN_EXT_ALIASES", "") // the API knows only Neutron's aliases
+	r := start(t, loadConfig(t, kindsConf+`
+[ml2go_plugin:acme]
+command = `+testPlugin(t)+`
+call_timeout = 5
+`))
+
+	ds := drivers(t, r)
+	require.Len(t, ds, 3)
+	pids := map[float64]bool{}
+	for _, name := range []string{"acme", "type_driver:acme", "extension_driver:acme"} {
+		require.Contains(t, ds, name)
+		assert.Equal(t, "plugin", ds[name]["kind"], name)
+		assert.Equal(t, "running", ds[name]["state"], name)
+		pids[ds[name]["pid"].(float64)] = true
+	}
+	assert.Len(t, pids, 3, "a process per kind")
+	order := r.srv.DriverHealth()
+	assert.Equal(t, []string{"acme", "type_driver:acme", "extension_driver:acme"}, []string{order[0].Name, order[1].Name, order[2].Name})
+
+	const color, shade = "ml2go_test_color", "ml2go_test_shade"
+	create := func(attrs map[string]any) (int, map[string]any) {
+		return call(t, r, "POST", "/v2.0/networks", map[string]any{"network": attrs})
+	}
+	status, body := create(map[string]any{"name": "red", color: "red"})
+	require.Equal(t, http.StatusCreated, status, body)
+	net := body["network"].(map[string]any)
+	assert.Equal(t, "acme", net["provider:network_type"])
+	assert.Contains(t, []any{float64(100), float64(101), float64(102)}, net["provider:segmentation_id"])
+	assert.Equal(t, float64(1450), net["mtu"], "the type driver's MTU")
+	assert.Equal(t, "red", net[color])
+	assert.Equal(t, "dark red", net[shade])
+	assert.Equal(t, true, net["port_security_enabled"])
+	status, body = call(t, r, "GET", "/v2.0/networks/"+net["id"].(string), nil)
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, "dark red", body["network"].(map[string]any)[shade], "shown on read")
+
+	// A port is bound by the mechanism driver and takes its network's
+	// color from the extension driver.
+	status, body = call(t, r, "POST", "/v2.0/ports", map[string]any{"port": map[string]any{
+		"network_id": net["id"], "binding:host_id": "compute-1"}})
+	require.Equal(t, http.StatusCreated, status, body)
+	port := body["port"].(map[string]any)
+	assert.Equal(t, "other", port["binding:vif_type"])
+	assert.Equal(t, "red", port[color])
+
+	// The extension driver's refusal is a 400 and creates nothing.
+	status, body = create(map[string]any{"name": "bad", color: "invalid"})
+	assert.Equal(t, http.StatusBadRequest, status, body)
+	assert.Equal(t, "InvalidInput", body["NeutronError"].(map[string]any)["type"])
+
+	// The pool has three VNIs: two more networks take them, a fourth has
+	// none, and deleting one gives its VNI back.
+	var last string
+	for range 2 {
+		status, body = create(map[string]any{})
+		require.Equal(t, http.StatusCreated, status, body)
+		last = body["network"].(map[string]any)["id"].(string)
+	}
+	status, body = create(map[string]any{})
+	assert.Equal(t, http.StatusServiceUnavailable, status, body)
+	assert.Equal(t, "NoNetworkAvailable", body["NeutronError"].(map[string]any)["type"])
+	req, err := http.NewRequest("DELETE", r.url+"v2.0/networks/"+last, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+	status, body = create(map[string]any{})
+	assert.Equal(t, http.StatusCreated, status, body)
+}
+
+// TestTypePluginFailsToStart: a type driver whose binary is missing does
+// not stop the server; networks of its type fail with a 503 until the
+// binary appears, then the driver starts and is initialized.
+func TestTypePluginFailsToStart(t *testing.T) {
+	initLog := filepath.Join(t.TempDir(), "init.log")
+	t.Setenv("ML2GO_TESTPLUGIN_INIT_LOG", initLog)
+	t.Setenv("ML2GO_TESTPLUGIN_NETWORK_TYPE", "acme")
+	command := filepath.Join(t.TempDir(), "acme-driver")
+	r := start(t, loadConfig(t, `
+[ml2]
+type_drivers = local,acme
+tenant_network_types = local
+mechanism_drivers = logger
+
+[ml2go_plugin:acme]
+command = `+command+`
+`))
+	acme := drivers(t, r)["type_driver:acme"]
+	assert.Equal(t, "failed", acme["state"])
+	assert.Contains(t, acme["last_error"], "no such file or directory")
+
+	provider := map[string]any{"network": map[string]any{"provider:network_type": "acme"}}
+	status, body := call(t, r, "POST", "/v2.0/networks", provider)
+	assert.Equal(t, http.StatusServiceUnavailable, status, body)
+	assert.Equal(t, "TypeDriverUnavailable", body["NeutronError"].(map[string]any)["type"])
+	status, body = call(t, r, "POST", "/v2.0/networks", map[string]any{"network": map[string]any{}})
+	assert.Equal(t, http.StatusCreated, status, body, "other types work")
+
+	require.NoError(t, os.Symlink(testPlugin(t), command))
+	require.Eventually(t, func() bool { return drivers(t, r)["type_driver:acme"]["state"] == "running" },
+		20*time.Second, 50*time.Millisecond)
+	status, body = call(t, r, "POST", "/v2.0/networks", provider)
+	require.Equal(t, http.StatusCreated, status, body)
+	assert.Equal(t, "acme", body["network"].(map[string]any)["provider:network_type"])
+	pid := drivers(t, r)["type_driver:acme"]["pid"].(float64)
+	log, err := os.ReadFile(initLog)
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprintf("%d\n", int(pid)), string(log), "the driver is initialized once")
+}
+
+// TestTypePluginWithAnotherType: a binary whose type driver handles
+// another network type than its name in type_drivers fails to start.
+func TestTypePluginWithAnotherType(t *testing.T) {
+	r := start(t, loadConfig(t, `
+[ml2]
+type_drivers = local,acme
+tenant_network_types = local
+mechanism_drivers = logger
+
+[ml2go_plugin:acme]
+command = `+testPlugin(t)+`
+`))
+	acme := drivers(t, r)["type_driver:acme"]
+	assert.Equal(t, "failed", acme["state"])
+	assert.Contains(t, acme["last_error"], `handles network type "vxlan", not "acme"`)
+}
+
+// TestUnknownTypeAndExtensionDrivers: names that are neither built in nor
+// plugins stop start-up with a message naming the option.
+func TestUnknownTypeAndExtensionDrivers(t *testing.T) {
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"type", "[ml2]\ntype_drivers = local,acme\ntenant_network_types = local\n",
+			`[ml2] type_drivers: "acme": unknown type driver: not built in, no [ml2go_plugin:acme] section, and [ml2go] plugin_dir is not set (built in: flat, vlan, vxlan, gre, geneve, local)`},
+		{"extension", "[ml2]\ntype_drivers = local\ntenant_network_types = local\nextension_drivers = acme\n",
+			`[ml2] extension_drivers: "acme": unknown extension driver: not built in, no [ml2go_plugin:acme] section, and [ml2go] plugin_dir is not set (built in: port_security)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := server.New(context.Background(), loadConfig(t, tc.text), server.Options{DataDir: t.TempDir()})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
 }

@@ -1,7 +1,8 @@
 // Package server assembles the reference ml2go server from its
 // configuration: the store, the driver registry (built-in drivers and
-// out-of-process mechanism drivers, which it starts and supervises), the
-// ML2 plugin, quotas, authentication and the API handler. ml2go-server is
+// out-of-process mechanism, type and extension drivers, which it starts
+// and supervises), the ML2 plugin, quotas, authentication and the API
+// handler. ml2go-server is
 // a thin command around it; tests and benchmarks run it in-process.
 package server
 
@@ -90,20 +91,27 @@ type Server struct {
 	drivers *drivers
 }
 
-// drivers are the configured mechanism drivers, for their health and to
-// close the out-of-process ones.
+// drivers are the configured drivers, for their health and to close the
+// out-of-process ones.
 type drivers struct {
-	// status reports each driver's health, in configured order.
+	// status reports each mechanism driver's health, in configured order.
 	status []func() api.DriverStatus
-	// plugins are the out-of-process drivers the server started.
-	plugins []*pluginDriver
+	// plugins report the health of the out-of-process type and extension
+	// drivers, in configured order, type drivers first.
+	plugins []func() api.DriverStatus
+	// closers are the out-of-process drivers the server started.
+	closers []interface{ Close() error }
 }
 
-// health reports every mechanism driver's health, in configured order.
+// health reports every mechanism driver's health, in configured order,
+// then that of the out-of-process type and extension drivers.
 func (d *drivers) health() []api.DriverStatus {
-	out := make([]api.DriverStatus, len(d.status))
-	for i, f := range d.status {
-		out[i] = f()
+	out := make([]api.DriverStatus, 0, len(d.status)+len(d.plugins))
+	for _, f := range d.status {
+		out = append(out, f())
+	}
+	for _, f := range d.plugins {
+		out = append(out, f())
 	}
 	return out
 }
@@ -111,7 +119,7 @@ func (d *drivers) health() []api.DriverStatus {
 // close stops the out-of-process drivers.
 func (d *drivers) close() error {
 	var errs []error
-	for _, p := range d.plugins {
+	for _, p := range d.closers {
 		errs = append(errs, p.Close())
 	}
 	return errors.Join(errs...)
@@ -126,6 +134,17 @@ func (d *drivers) close() error {
 // by GET /v2.0/ml2go-drivers, ports only it could bind end
 // binding_failed, and the server keeps trying to start it. A name that is
 // no driver at all is an error.
+//
+// The same holds for the type drivers of [ml2] type_drivers (a name is a
+// network type; one with a [ml2go_plugin:NAME] section runs out of
+// process even if ml2go has a built-in driver of that type) and the
+// extension drivers of [ml2] extension_drivers, as
+// config.Config.TypeDriverPlugin and ExtensionDriverPlugin find them. They
+// are reported after the mechanism drivers, as type_driver:NAME and
+// extension_driver:NAME. While an out-of-process type driver is not
+// running, networks of its type can neither be created nor deleted; while
+// an extension driver is not running, creates and updates fail and reads
+// show what is stored.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error) {
 	log := opts.Logger
 	if log == nil {
@@ -200,39 +219,92 @@ func (s *Server) build(ctx context.Context, reg *core.Registry, opts Options) er
 	return nil
 }
 
-// register adds the configured type drivers and the mechanism and
-// extension drivers the configuration names and reg lacks: built-in ones,
-// and out-of-process mechanism drivers, which it starts.
+// register adds the type, mechanism and extension drivers the
+// configuration names and reg lacks: built-in ones, and out-of-process
+// ones, which it starts.
 func register(ctx context.Context, reg *core.Registry, cfg *config.Config, log hclog.Logger) (*drivers, error) {
-	types, err := cfg.TypeDrivers(log.Named("types"))
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range types {
-		if err := reg.RegisterTypeDriver(d); err != nil {
-			return nil, err
-		}
-	}
 	ds := &drivers{}
-	if err := registerMechanismDrivers(ctx, reg, cfg, log, ds); err != nil {
-		_ = ds.close()
-		return nil, err
-	}
-	for _, name := range cfg.ML2Options.ExtensionDrivers {
-		if _, ok := reg.ExtensionDriver(name); ok {
-			continue
-		}
-		build, ok := ExtensionDrivers[name]
-		if !ok {
-			_ = ds.close()
-			return nil, fmt.Errorf("[ml2] extension_drivers: unknown extension driver %q (built in: %s)", name, names(ExtensionDrivers))
-		}
-		if err := reg.RegisterExtensionDriver(name, build(log.Named(name))); err != nil {
+	for _, f := range []func(context.Context, *core.Registry, *config.Config, hclog.Logger, *drivers) error{
+		registerTypeDrivers, registerMechanismDrivers, registerExtensionDrivers,
+	} {
+		if err := f(ctx, reg, cfg, log, ds); err != nil {
 			_ = ds.close()
 			return nil, err
 		}
 	}
 	return ds, nil
+}
+
+// registerTypeDrivers registers the drivers of [ml2] type_drivers, built-in
+// or out of process.
+func registerTypeDrivers(ctx context.Context, reg *core.Registry, cfg *config.Config, log hclog.Logger, ds *drivers) error {
+	seen := map[string]bool{}
+	for _, name := range cfg.ML2Options.TypeDrivers {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if !cfg.HasPluginSection(name) {
+			if d, ok := cfg.BuiltinTypeDriver(name, log.Named("types")); ok {
+				if err := reg.RegisterTypeDriver(d); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		po, err := cfg.TypeDriverPlugin(name)
+		if errors.Is(err, config.ErrUnknownTypeDriver) {
+			return fmt.Errorf("%w (built in: %s)", err, strings.Join(config.DefaultTypeDrivers, ", "))
+		}
+		if err != nil {
+			return err
+		}
+		p := loadTypePlugin(ctx, pluginConfig(name, po, log))
+		ds.closers = append(ds.closers, p)
+		if err := reg.RegisterTypeDriver(p); err != nil {
+			return err
+		}
+		ds.plugins = append(ds.plugins, p.Status)
+	}
+	return nil
+}
+
+// registerExtensionDrivers registers the drivers of [ml2]
+// extension_drivers that reg lacks, built-in or out of process.
+func registerExtensionDrivers(ctx context.Context, reg *core.Registry, cfg *config.Config, log hclog.Logger, ds *drivers) error {
+	seen := map[string]bool{}
+	for _, name := range cfg.ML2Options.ExtensionDrivers {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if _, ok := reg.ExtensionDriver(name); ok {
+			continue
+		}
+		if build, ok := ExtensionDrivers[name]; ok {
+			if cfg.HasPluginSection(name) {
+				return cfg.PluginError(name, fmt.Errorf("%s is a built-in extension driver: give the out-of-process driver another name", name))
+			}
+			if err := reg.RegisterExtensionDriver(name, build(log.Named(name))); err != nil {
+				return err
+			}
+			continue
+		}
+		po, err := cfg.ExtensionDriverPlugin(name)
+		if errors.Is(err, config.ErrUnknownExtensionDriver) {
+			return fmt.Errorf("%w (built in: %s)", err, names(ExtensionDrivers))
+		}
+		if err != nil {
+			return err
+		}
+		p := loadExtensionPlugin(ctx, pluginConfig(name, po, log))
+		ds.closers = append(ds.closers, p)
+		if err := reg.RegisterExtensionDriver(name, p); err != nil {
+			return err
+		}
+		ds.plugins = append(ds.plugins, p.Status)
+	}
+	return nil
 }
 
 // registerMechanismDrivers registers the drivers of [ml2]
@@ -274,7 +346,7 @@ func registerMechanismDrivers(ctx context.Context, reg *core.Registry, cfg *conf
 				return err
 			}
 			p := loadPlugin(ctx, pluginConfig(name, po, log))
-			ds.plugins = append(ds.plugins, p)
+			ds.closers = append(ds.closers, p)
 			if err := reg.RegisterMechanismDriver(name, p); err != nil {
 				return err
 			}
@@ -390,7 +462,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// Close stops the out-of-process mechanism drivers and closes the store.
+// Close stops the out-of-process drivers and closes the store.
 func (s *Server) Close() error {
 	err := s.drivers.close()
 	if s.store != nil {
@@ -400,7 +472,9 @@ func (s *Server) Close() error {
 }
 
 // DriverHealth reports the health of every mechanism driver of [ml2]
-// mechanism_drivers, in that order, as GET /v2.0/ml2go-drivers shows it.
+// mechanism_drivers, in that order, then that of the out-of-process type
+// and extension drivers (named type_driver:NAME and
+// extension_driver:NAME), as GET /v2.0/ml2go-drivers shows it.
 func (s *Server) DriverHealth() []api.DriverStatus { return s.drivers.health() }
 
 // DefaultDataDir is where the zero-configuration server keeps its SQLite

@@ -1,6 +1,8 @@
 // Package wire converts between ml2go's core values and the messages of the
-// mechanism-driver protocol, and carries core's typed errors across gRPC as
-// status details. It is shared by plugins/host and plugins/sdk.
+// driver protocols (mechanism, type and extension drivers), and carries
+// core's typed errors across gRPC as status details: the Error message of
+// the mechanism-driver protocol, which every protocol uses. It is shared
+// by plugins/host and plugins/sdk.
 package wire
 
 import (
