@@ -103,6 +103,18 @@ type Tx interface {
 	DeleteAgent(ctx context.Context, id string) error
 	ListAgents(ctx context.Context, opts *ListOptions) ([]*Agent, error)
 
+	// AddHostChange appends c to the host change feed, setting c.Seq: a
+	// number greater than every earlier change's, shared by every process
+	// on the store.
+	AddHostChange(ctx context.Context, c *HostChange) error
+	// HostChanges returns the changes numbered after seq, in order, and
+	// the number of the oldest change still kept (0 when the feed is
+	// empty): a reader that last saw a change older than that has missed
+	// some.
+	HostChanges(ctx context.Context, after int64) (changes []HostChange, oldest int64, err error)
+	// PruneHostChanges forgets the changes numbered up to seq.
+	PruneHostChanges(ctx context.Context, upTo int64) error
+
 	// ProjectQuotas returns the limits a project has of its own, by
 	// resource name; empty when it has none.
 	ProjectQuotas(ctx context.Context, projectID string) (map[string]int, error)
@@ -133,6 +145,20 @@ type Tx interface {
 	// leaves out networks without a subnet of that version); ProjectScope
 	// applies as for networks. Sorts, Limit and Marker are ignored.
 	IPUsage(ctx context.Context, opts *ListOptions) ([]IPUsage, error)
+}
+
+// HostChange is one entry of the host change feed, through which the
+// servers sharing a store tell each other, and their hosts' agents, what
+// changed for which hosts: the ports and networks that changed, the hosts
+// of the changed ports, and whether every host carrying one of the
+// networks is concerned too (its L2 population entries or its settings
+// changed).
+type HostChange struct {
+	Seq      int64
+	Hosts    []string
+	Ports    []string
+	Networks []string
+	Carriers bool
 }
 
 // IPUsage is one row of an IP availability report: a subnet and the number

@@ -376,6 +376,18 @@ func (*remoteTx) ListAgents(context.Context, *core.ListOptions) ([]*core.Agent, 
 	return nil, notAvailable("ListAgents")
 }
 
+func (*remoteTx) AddHostChange(context.Context, *core.HostChange) error {
+	return notAvailable("AddHostChange")
+}
+
+func (*remoteTx) HostChanges(context.Context, int64) ([]core.HostChange, int64, error) {
+	return nil, 0, notAvailable("HostChanges")
+}
+
+func (*remoteTx) PruneHostChanges(context.Context, int64) error {
+	return notAvailable("PruneHostChanges")
+}
+
 func (*remoteTx) ProjectQuotas(context.Context, string) (map[string]int, error) {
 	return nil, notAvailable("ProjectQuotas")
 }

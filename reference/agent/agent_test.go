@@ -104,7 +104,8 @@ func (s *server) start(t *testing.T, store core.Store) {
 	p, err := ml2.New(context.Background(), ml2.Config{TenantNetworkTypes: []string{core.TypeVXLAN},
 		MechanismDrivers: []string{"fakeagent", agentserver.NotifierName}}, reg, store)
 	require.NoError(t, err)
-	svc.Bind(p)
+	require.NoError(t, svc.Bind(context.Background(), p))
+	t.Cleanup(svc.Close)
 	s.plugin = p
 	s.handler.Store(svc.Handler())
 }

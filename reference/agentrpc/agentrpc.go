@@ -9,13 +9,15 @@
 //	POST /ml2go/agent/v1/devices  devices wired and unwired (Neutron's
 //	                              update_device_list): ports go ACTIVE or DOWN
 //
-// The watch is keyed by revision. An agent asks for the changes since the
-// revision it last saw; the answer carries only the ports and networks of
-// its host that changed since then, or, when the server cannot tell what
-// changed (the agent's first call, a server restarted since, a gap older
-// than the server remembers), the whole state with Full set. When nothing
-// changed the call waits up to wait seconds for a change, then answers with
-// no changes and the same revision. Revisions are opaque strings.
+// The watch is keyed by revision: the number of the last change of the
+// store's host change feed the agent saw, shared by every server on the
+// store. An agent asks for the changes since the revision it last saw, from
+// any server, before or after that server restarted; the answer carries
+// only the ports and networks of its host that changed since then, or,
+// when the feed no longer holds what it missed (or on its first call), the
+// whole state with Full set. When nothing changed the call waits up to
+// wait seconds for a change, then answers with no changes and the same
+// revision. Revisions are opaque strings.
 //
 // This package holds the messages, shared by both ends, and Client, the
 // agent's end.

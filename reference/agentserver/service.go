@@ -5,14 +5,16 @@
 //
 // A Service learns of changes through a mechanism driver of its own
 // (Service.Notifier), registered after the configured ones: the ports and
-// networks that changed, and the hosts they concern, go into a changelog
-// numbered by revision. Each host's desired state is computed from the
-// store, the only source of truth; the changelog only says what to
-// recompute and send.
-//
-// The changelog lives in the server process. An agent that watches one
-// replica learns of changes made through that replica; after a restart,
-// or when it switches replicas, its next watch gets the whole state.
+// networks that changed, and the hosts they concern, are appended to the
+// store's host change feed (core.HostChange), whose numbers are the
+// watch's revisions. Each server reads the feed (at once for its own
+// changes, every PollInterval for those of other servers sharing the
+// store) and wakes the watches the new changes concern. Each host's
+// desired state is computed from the store, the only source of truth; the
+// feed only says what to recompute and send. An agent can therefore resume
+// its watch on another server, or on the same one after a restart; it
+// gets the whole state only when the feed no longer holds the changes it
+// missed.
 package agentserver
 
 import (
@@ -39,6 +41,10 @@ const NotifierName = "ml2go_agent_notifier"
 // MaxWait bounds how long a watch waits for a change.
 const MaxWait = 60 * time.Second
 
+// PollInterval is how often a server reads the change feed for changes
+// made through other servers.
+const PollInterval = time.Second
+
 // Service is the server's end of the agent channel.
 type Service struct {
 	plugin   *ml2.Plugin
@@ -49,6 +55,8 @@ type Service struct {
 
 	mu      sync.Mutex
 	carried map[string]map[string]bool // host -> networks it was last told of
+
+	stop func() // stops the poller
 }
 
 // New returns a Service over plugin. Register Notifier before the plugin is
@@ -57,12 +65,77 @@ func New(log hclog.Logger) *Service {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Service{log: log, changes: newChangelog(DefaultChangelogSize), carried: map[string]map[string]bool{}}
+	return &Service{log: log, carried: map[string]map[string]bool{}}
 }
 
-// Bind gives the service the plugin it serves.
-func (s *Service) Bind(p *ml2.Plugin) {
+// Bind gives the service the plugin it serves, reads the change feed, and
+// starts reading it every PollInterval until Close.
+func (s *Service) Bind(ctx context.Context, p *ml2.Plugin) error {
 	s.plugin, s.store, s.downTime = p, p.Store(), p.AgentDownTime()
+	s.changes = newChangelog(s.store, DefaultChangelogSize)
+	if err := s.changes.sync(ctx); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.poll(ctx)
+	}()
+	s.stop = func() {
+		cancel()
+		<-done
+	}
+	return nil
+}
+
+// Close stops reading the change feed.
+func (s *Service) Close() {
+	if s.stop != nil {
+		s.stop()
+		s.stop = nil
+	}
+}
+
+// poll reads the change feed every PollInterval, and prunes it to the
+// last DefaultChangelogSize changes.
+func (s *Service) poll(ctx context.Context) {
+	t := time.NewTicker(PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.changes.sync(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("reading the host change feed", "error", err)
+			continue
+		}
+		s.changes.mu.Lock()
+		upTo := s.changes.rev - 2*int64(s.changes.size)
+		s.changes.mu.Unlock()
+		if upTo > 0 {
+			if err := s.store.Update(ctx, func(tx core.Tx) error { return tx.PruneHostChanges(ctx, upTo) }); err != nil && ctx.Err() == nil {
+				s.log.Warn("pruning the host change feed", "error", err)
+			}
+		}
+	}
+}
+
+// publish appends c to the change feed and reads it back, waking the
+// watches it concerns. A change that cannot be recorded is logged: the
+// agents concerned see it with a later change, or their next full state.
+func (s *Service) publish(ctx context.Context, c core.HostChange) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := s.store.Update(ctx, func(tx core.Tx) error { return tx.AddHostChange(ctx, &c) }); err != nil {
+		s.log.Error("recording a host change", "hosts", c.Hosts, "ports", c.Ports, "networks", c.Networks, "error", err)
+		return
+	}
+	if err := s.changes.sync(ctx); err != nil {
+		s.log.Warn("reading the host change feed", "error", err)
+	}
 }
 
 // Handler serves the channel's three paths.
@@ -103,7 +176,7 @@ func (s *Service) state(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, core.InvalidInput("a watch needs a host"))
 		return
 	}
-	rev, resumable, err := s.changes.parse(q.Get("since"))
+	rev, resumable, err := parse(q.Get("since"))
 	if err != nil {
 		s.fail(w, r, core.InvalidInput("%v", err))
 		return
@@ -118,6 +191,14 @@ func (s *Service) state(w http.ResponseWriter, r *http.Request) {
 		wait = min(time.Duration(n)*time.Second, MaxWait)
 	}
 	ctx := r.Context()
+	if resumable && rev > s.changes.current() {
+		// The agent saw a change this server has not read yet: made
+		// through another server, or just now.
+		if err := s.changes.sync(ctx); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
@@ -131,7 +212,7 @@ func (s *Service) state(w http.ResponseWriter, r *http.Request) {
 			if resumable && ok {
 				st = delta(st, ports, networks)
 			}
-			st.Revision = s.changes.token(cur)
+			st.Revision = token(cur)
 			s.reply(w, st)
 			return
 		}
@@ -139,7 +220,7 @@ func (s *Service) state(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-wake:
 		case <-timer.C:
-			s.reply(w, agentrpc.State{Revision: s.changes.token(cur), Networks: []*agentrpc.Network{}, Ports: []*agentrpc.Port{}})
+			s.reply(w, agentrpc.State{Revision: token(cur), Networks: []*agentrpc.Network{}, Ports: []*agentrpc.Port{}})
 			return
 		case <-ctx.Done():
 			return
@@ -238,24 +319,24 @@ func (notifier) DeletePortPrecommit(context.Context, core.PortContext) error    
 func (notifier) BindPort(context.Context, core.PortContext) error                   { return nil }
 
 // UpdateNetworkPostcommit tells the network's hosts of a new MTU.
-func (n notifier) UpdateNetworkPostcommit(_ context.Context, nc core.NetworkContext) error {
+func (n notifier) UpdateNetworkPostcommit(ctx context.Context, nc core.NetworkContext) error {
 	if o := nc.Original(); o != nil && o.MTU != nc.Current().MTU {
-		n.s.changes.publish(change{networks: []string{nc.Current().ID}, carriers: true})
+		n.s.publish(ctx, core.HostChange{Networks: []string{nc.Current().ID}, Carriers: true})
 	}
 	return nil
 }
 
 // DeleteNetworkPostcommit tells the network's hosts it is gone.
-func (n notifier) DeleteNetworkPostcommit(_ context.Context, nc core.NetworkContext) error {
-	n.s.changes.publish(change{networks: []string{nc.Current().ID}, carriers: true})
+func (n notifier) DeleteNetworkPostcommit(ctx context.Context, nc core.NetworkContext) error {
+	n.s.publish(ctx, core.HostChange{Networks: []string{nc.Current().ID}, Carriers: true})
 	return nil
 }
 
 // CreatePortPostcommit tells a port's host of it.
-func (n notifier) CreatePortPostcommit(_ context.Context, pc core.PortContext) error {
+func (n notifier) CreatePortPostcommit(ctx context.Context, pc core.PortContext) error {
 	p := pc.Current()
 	if p.Binding.HostID != "" {
-		n.s.changes.publish(change{hosts: []string{p.Binding.HostID}, ports: []string{p.ID}, networks: []string{p.NetworkID}})
+		n.s.publish(ctx, core.HostChange{Hosts: []string{p.Binding.HostID}, Ports: []string{p.ID}, Networks: []string{p.NetworkID}})
 	}
 	return nil
 }
@@ -264,33 +345,33 @@ func (n notifier) CreatePortPostcommit(_ context.Context, pc core.PortContext) e
 // change, and the network's other hosts when its L2 population entries
 // change: the port went ACTIVE or stopped being ACTIVE, or an ACTIVE port
 // changed its addresses or host.
-func (n notifier) UpdatePortPostcommit(_ context.Context, pc core.PortContext) error {
+func (n notifier) UpdatePortPostcommit(ctx context.Context, pc core.PortContext) error {
 	p, o := pc.Current(), pc.Original()
-	c := change{ports: []string{p.ID}, networks: []string{p.NetworkID}}
+	c := core.HostChange{Ports: []string{p.ID}, Networks: []string{p.NetworkID}}
 	for _, h := range []string{p.Binding.HostID, o.Binding.HostID} {
-		if h != "" && (len(c.hosts) == 0 || c.hosts[0] != h) {
-			c.hosts = append(c.hosts, h)
+		if h != "" && (len(c.Hosts) == 0 || c.Hosts[0] != h) {
+			c.Hosts = append(c.Hosts, h)
 		}
 	}
 	wasActive, isActive := o.Status == core.StatusActive, p.Status == core.StatusActive
-	c.carriers = wasActive != isActive ||
+	c.Carriers = wasActive != isActive ||
 		(isActive && (p.MACAddress != o.MACAddress || p.Binding.HostID != o.Binding.HostID || !sameIPs(p, o)))
-	if len(c.hosts) > 0 || c.carriers {
-		n.s.changes.publish(c)
+	if len(c.Hosts) > 0 || c.Carriers {
+		n.s.publish(ctx, c)
 	}
 	return nil
 }
 
 // DeletePortPostcommit tells the port's host, and the network's other
 // hosts if it was ACTIVE.
-func (n notifier) DeletePortPostcommit(_ context.Context, pc core.PortContext) error {
+func (n notifier) DeletePortPostcommit(ctx context.Context, pc core.PortContext) error {
 	p := pc.Current()
-	c := change{ports: []string{p.ID}, networks: []string{p.NetworkID}, carriers: p.Status == core.StatusActive}
+	c := core.HostChange{Ports: []string{p.ID}, Networks: []string{p.NetworkID}, Carriers: p.Status == core.StatusActive}
 	if p.Binding.HostID != "" {
-		c.hosts = []string{p.Binding.HostID}
+		c.Hosts = []string{p.Binding.HostID}
 	}
-	if len(c.hosts) > 0 || c.carriers {
-		n.s.changes.publish(c)
+	if len(c.Hosts) > 0 || c.Carriers {
+		n.s.publish(ctx, c)
 	}
 	return nil
 }

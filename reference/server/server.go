@@ -89,6 +89,7 @@ type Server struct {
 	handler http.Handler
 	dsn     string
 	drivers *drivers
+	agents  *agentserver.Service
 }
 
 // drivers are the configured drivers, for their health and to close the
@@ -200,7 +201,10 @@ func (s *Server) build(ctx context.Context, reg *core.Registry, opts Options) er
 	if s.plugin, err = ml2.New(ctx, mc, reg, s.store); err != nil {
 		return err
 	}
-	agents.Bind(s.plugin)
+	if err := agents.Bind(ctx, s.plugin); err != nil {
+		return err
+	}
+	s.agents = agents
 	authenticate, err := s.authentication()
 	if err != nil {
 		return err
@@ -464,6 +468,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close stops the out-of-process drivers and closes the store.
 func (s *Server) Close() error {
+	if s.agents != nil {
+		s.agents.Close()
+	}
 	err := s.drivers.close()
 	if s.store != nil {
 		err = errors.Join(err, s.store.Close())
