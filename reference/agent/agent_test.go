@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -31,6 +32,7 @@ type fakeDataplane struct {
 	plugged map[string]bool // devices present
 	last    *dataplane.State
 	applies int
+	broken  string // a network Apply cannot wire
 }
 
 func newFakeDataplane() *fakeDataplane { return &fakeDataplane{plugged: map[string]bool{}} }
@@ -40,12 +42,22 @@ func (f *fakeDataplane) Apply(_ context.Context, s *dataplane.State) (dataplane.
 	defer f.mu.Unlock()
 	f.last, f.applies = s, f.applies+1
 	var res dataplane.Result
+	var err error
 	for id, p := range s.Ports {
-		if f.plugged[p.Device] && p.AdminStateUp {
+		switch {
+		case p.NetworkID == f.broken:
+			err = errors.New("cannot wire network " + f.broken)
+		case f.plugged[p.Device] && p.AdminStateUp:
 			res.Wired = append(res.Wired, id)
 		}
 	}
-	return res, nil
+	return res, err
+}
+
+func (f *fakeDataplane) breakNetwork(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.broken = id
 }
 
 func (f *fakeDataplane) Close() error { return nil }
@@ -219,4 +231,33 @@ func TestAgentWiresPortsAndFollowsChanges(t *testing.T) {
 	require.Eventually(t, func() bool { return dp2.state().Ports[p2.ID] == nil }, 5*time.Second, 20*time.Millisecond)
 	require.Eventually(t, func() bool { return len(fdb(dp1, net.ID)) == 0 }, 5*time.Second, 20*time.Millisecond)
 	assert.Empty(t, dp2.state().Networks, "h2 carries no network without ports")
+}
+
+// TestAgentReportsWhatAFailedApplyWired: a network the dataplane cannot
+// wire keeps its ports DOWN; the ports of the others still go ACTIVE.
+func TestAgentReportsWhatAFailedApplyWired(t *testing.T) {
+	ctx := context.Background()
+	s := newServer(t)
+	dp := newFakeDataplane()
+	startAgent(t, s, "h1", "192.0.2.1", dp)
+	var nets []*core.Network
+	for _, cidr := range []string{"10.0.0.0/24", "10.0.1.0/24"} {
+		net, err := s.plugin.CreateNetwork(ctx, &ml2.NetworkRequest{ProjectID: "p"})
+		require.NoError(t, err)
+		_, err = s.plugin.CreateSubnet(ctx, &ml2.SubnetRequest{ProjectID: "p", NetworkID: net.ID, IPVersion: 4,
+			CIDR: netip.MustParsePrefix(cidr)})
+		require.NoError(t, err)
+		nets = append(nets, net)
+	}
+	dp.breakNetwork(nets[1].ID)
+	var ports []*core.Port
+	for _, net := range nets {
+		p := createPort(t, s, net.ID, "h1")
+		dp.plug(p.ID, true)
+		ports = append(ports, p)
+	}
+	waitStatus(t, s, ports[0].ID, core.StatusActive)
+	p, err := s.plugin.GetPort(ctx, ports[1].ID)
+	require.NoError(t, err)
+	assert.Equal(t, core.StatusDown, p.Status)
 }

@@ -157,10 +157,15 @@ func (s *Service) report(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, core.InvalidInput("an agent report needs host and agent_type"))
 		return
 	}
-	state, err := s.plugin.ReportAgentState(r.Context(), &core.Agent{
+	a := &core.Agent{
 		Host: rep.Host, AgentType: rep.AgentType, Binary: rep.Binary, Topic: "N/A",
 		AdminStateUp: true, Configurations: rep.Configurations,
-	})
+	}
+	if rep.StartFlag {
+		// Until its first sync, an agent's reports say it (re)started.
+		a.StartedAt = time.Now().UTC()
+	}
+	state, err := s.plugin.ReportAgentState(r.Context(), a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
