@@ -2,7 +2,7 @@ package e2e
 
 import (
 	"context"
-	"os"
+	"net/netip"
 	"os/exec"
 	"slices"
 	"strings"
@@ -18,18 +18,8 @@ import (
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/reference/agent/dataplane"
 	"github.com/ml2go/ml2go/reference/agent/ovs"
+	"github.com/ml2go/ml2go/reference/agent/ovs/ovstest"
 )
-
-// requireOVS skips when Open vSwitch does not answer.
-func requireOVS(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates network namespaces, links and OVS bridges")
-	}
-	if out, err := exec.Command("ovs-vsctl", "--timeout=5", "show").CombinedOutput(); err != nil {
-		t.Skipf("Open vSwitch is not running (start it with reference/agent/ovs/testdata/start-ovs.sh): %v: %s", err, out)
-	}
-}
 
 // brPorts lists the ports of an OVS bridge.
 func brPorts(t *testing.T, bridge string) []string {
@@ -39,51 +29,72 @@ func brPorts(t *testing.T, bridge string) []string {
 	return strings.Fields(string(out))
 }
 
-// TestOpenVSwitchEndToEnd runs the server and an agent with the Open
-// vSwitch dataplane (userspace datapath) on one host: two tenant networks,
-// VMs plugged into br-int by their tap devices. Tunnels between two hosts
-// are covered by the dataplane's own tests (reference/agent/ovs), which
-// need an underlay set up by hand in one OVS.
+// dumpFlows returns the flows of an OVS bridge as ovs-ofctl prints them.
+func dumpFlows(t *testing.T, bridge string) string {
+	t.Helper()
+	out, err := exec.Command("ovs-ofctl", "dump-flows", bridge).Output()
+	require.NoError(t, err)
+	return string(out)
+}
+
+// ovsHost is a host whose agent runs the Open vSwitch dataplane with
+// bridge and patch port names of its own (OVS names are global on the one
+// OVS all hosts share here).
+func ovsHost(t *testing.T, name, tag string, ip netip.Addr) (*host, ovs.Config) {
+	cfg := ovs.Config{
+		IntegrationBridge: "bi" + tag + runID, TunnelBridge: "bt" + tag + runID,
+		IntPeerPatchPort: "pi" + tag + runID, TunPeerPatchPort: "pt" + tag + runID,
+		LocalIP: ip, TunnelTypes: []string{"vxlan"}, DatapathType: "netdev",
+	}
+	t.Cleanup(func() {
+		for _, br := range []string{cfg.IntegrationBridge, cfg.TunnelBridge} {
+			_ = exec.Command("ovs-vsctl", "--timeout=10", "--if-exists", "del-br", br).Run()
+		}
+	})
+	return &host{name: name, ip: ip, agentType: "Open vSwitch agent",
+		dataplane: func(log hclog.Logger) (dataplane.Dataplane, error) { return ovs.New(cfg, log) }}, cfg
+}
+
+// TestOpenVSwitchEndToEnd runs the server and two hosts' agents with the
+// Open vSwitch dataplane (userspace datapath), joined by VXLAN over an
+// underlay on this machine's one OVS (ovstest.Underlay); VMs are plugged
+// into br-int by their tap devices.
 func TestOpenVSwitchEndToEnd(t *testing.T) {
-	requireOVS(t)
+	ovstest.Require(t)
 	ctx := context.Background()
 	top := t
 	c := startServer(t, "openvswitch", "l2population")
 	root, err := netlink.NewHandle()
 	require.NoError(t, err)
 	t.Cleanup(root.Close)
-
-	// Bridge and patch port names of this run: OVS names are global.
-	cfg := ovs.Config{
-		IntegrationBridge: "bi" + runID, TunnelBridge: "bt" + runID,
-		IntPeerPatchPort: "pi" + runID, TunPeerPatchPort: "pt" + runID,
-		LocalIP: mustAddr("192.0.2.1"), TunnelTypes: []string{"vxlan"}, DatapathType: "netdev",
-	}
-	t.Cleanup(func() {
-		for _, br := range []string{cfg.IntegrationBridge, cfg.TunnelBridge} {
-			_ = exec.Command("ovs-vsctl", "--timeout=5", "--if-exists", "del-br", br).Run()
-		}
-	})
-	h := &host{name: "ovs-host", ip: cfg.LocalIP, agentType: "Open vSwitch agent",
-		dataplane: func(log hclog.Logger) (dataplane.Dataplane, error) { return ovs.New(cfg, log) }}
-	h.startAgent(t, c)
+	ul := ovstest.NewUnderlay(t, runID)
+	a, cfgA := ovsHost(t, "ovs-a", "a", ul.A)
+	b, cfgB := ovsHost(t, "ovs-b", "b", ul.B)
+	a.startAgent(t, c)
+	b.startAgent(t, c)
 
 	red, redSub := c.network(t, "10.30.0.0/24")
 	blue, blueSub := c.network(t, "10.30.0.0/24")
-	red1, red2 := c.port(t, red.ID, redSub.ID, h.name, "10.30.0.11"), c.port(t, red.ID, redSub.ID, h.name, "10.30.0.12")
-	blue1 := c.port(t, blue.ID, blueSub.ID, h.name, "10.30.0.21")
-	for _, p := range []*core.Port{red1, red2, blue1} {
+	redA, redB := c.port(t, red.ID, redSub.ID, a.name, "10.30.0.11"), c.port(t, red.ID, redSub.ID, b.name, "10.30.0.12")
+	blueA, blueB := c.port(t, blue.ID, blueSub.ID, a.name, "10.30.0.21"), c.port(t, blue.ID, blueSub.ID, b.name, "10.30.0.22")
+	for _, p := range []*core.Port{redA, redB, blueA, blueB} {
 		require.Equal(t, core.VIFTypeOVS, p.Binding.VIFType, "bound by the openvswitch driver")
 	}
-	vmRed1, vmRed2, vmBlue1 := plugInto(t, root, red1), plugInto(t, root, red2), plugInto(t, root, blue1)
-	for _, p := range []*core.Port{red1, red2, blue1} {
+	vmRedA, vmRedB := plugInto(t, root, redA), plugInto(t, root, redB)
+	vmBlueA, vmBlueB := plugInto(t, root, blueA), plugInto(t, root, blueB)
+	for _, p := range []*core.Port{redA, redB, blueA, blueB} {
 		c.waitStatus(t, p.ID, core.StatusActive)
 	}
+	assert.Contains(t, brPorts(t, cfgA.IntegrationBridge), dataplane.TapName(redA.ID))
+	assert.NotContains(t, brPorts(t, cfgA.IntegrationBridge), dataplane.TapName(redB.ID), "host a wires only its own ports")
 
-	t.Run("VMs of a network reach each other, not the other network's", func(t *testing.T) {
-		vmRed1.requirePing(t, vmRed2)
-		assert.Error(t, vmRed1.ping(vmBlue1))
-		assert.Error(t, vmBlue1.ping(vmRed2))
+	t.Run("VMs on a network reach each other across hosts", func(t *testing.T) {
+		vmRedA.requirePing(t, vmRedB)
+		vmBlueB.requirePing(t, vmBlueA)
+	})
+	t.Run("networks are isolated", func(t *testing.T) {
+		assert.Error(t, vmRedA.ping(vmBlueB))
+		assert.Error(t, vmBlueA.ping(vmRedB))
 	})
 
 	t.Run("agent restart keeps traffic", func(t *testing.T) {
@@ -98,14 +109,14 @@ func TestOpenVSwitchEndToEnd(t *testing.T) {
 				default:
 				}
 				sent.Add(1)
-				if vmRed2.ping(vmRed1) != nil {
+				if vmRedB.ping(vmRedA) != nil {
 					lost.Add(1)
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
 		}()
-		h.stop()
-		h.startAgent(top, c)
+		a.stop()
+		a.startAgent(top, c)
 		time.Sleep(2 * time.Second)
 		close(stop)
 		<-pinging
@@ -113,11 +124,29 @@ func TestOpenVSwitchEndToEnd(t *testing.T) {
 	})
 
 	t.Run("a deleted port leaves br-int", func(t *testing.T) {
-		tap := dataplane.TapName(red2.ID)
-		require.Contains(t, brPorts(t, cfg.IntegrationBridge), tap)
-		require.NoError(t, c.plugin.DeletePort(ctx, red2.ID))
-		require.Eventually(t, func() bool { return !slices.Contains(brPorts(t, cfg.IntegrationBridge), tap) },
+		tap := dataplane.TapName(redB.ID)
+		require.Contains(t, brPorts(t, cfgB.IntegrationBridge), tap)
+		require.Contains(t, dumpFlows(t, cfgA.TunnelBridge), redB.MACAddress, "host a forwards to the port through the tunnel")
+		require.NoError(t, c.plugin.DeletePort(ctx, redB.ID))
+		require.Eventually(t, func() bool { return !slices.Contains(brPorts(t, cfgB.IntegrationBridge), tap) },
 			10*time.Second, 50*time.Millisecond)
-		assert.Error(t, vmRed1.ping(vmRed2))
+		require.Eventually(t, func() bool { return !strings.Contains(dumpFlows(t, cfgA.TunnelBridge), redB.MACAddress) },
+			10*time.Second, 50*time.Millisecond, "host a drops its flow to the port")
+		assert.Error(t, vmRedA.ping(vmRedB))
+	})
+
+	t.Run("a dead agent's host fails binding; when it returns the port binds and goes ACTIVE", func(t *testing.T) {
+		b.stop()
+		require.Eventually(t, func() bool {
+			agents, err := c.plugin.ListAgents(ctx, &core.ListOptions{Filters: map[string][]string{
+				"host": {b.name}, "alive": {"false"}}})
+			return err == nil && len(agents) == 1
+		}, 3*downTime, 100*time.Millisecond, "host b's agent shows down")
+		late := c.port(t, blue.ID, blueSub.ID, b.name, "10.30.0.23")
+		assert.Equal(t, core.VIFTypeBindingFailed, late.Binding.VIFType)
+		vmLate := plugInto(t, root, late)
+		b.startAgent(top, c)
+		c.waitStatus(t, late.ID, core.StatusActive)
+		vmLate.requirePing(t, vmBlueA)
 	})
 }

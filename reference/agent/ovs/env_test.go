@@ -25,6 +25,7 @@ import (
 	"golang.org/x/net/ipv4"
 
 	"github.com/ml2go/ml2go/reference/agent/dataplane"
+	"github.com/ml2go/ml2go/reference/agent/ovs/ovstest"
 )
 
 // This file is the test environment: a running Open vSwitch, "VMs" that
@@ -34,21 +35,7 @@ import (
 
 // requireOVS skips the test unless it runs as root next to a running
 // Open vSwitch.
-func requireOVS(tb testing.TB) {
-	tb.Helper()
-	if os.Geteuid() != 0 {
-		tb.Skip("needs root: creates network namespaces, links and OVS bridges")
-	}
-	if _, err := exec.LookPath("ovs-vsctl"); err != nil {
-		tb.Skip("Open vSwitch is not installed (apt-get install openvswitch-switch; then reference/agent/ovs/testdata/start-ovs.sh)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, "ovs-vsctl", "--timeout=3", "show").CombinedOutput(); err != nil {
-		tb.Skipf("Open vSwitch is not running (start it with reference/agent/ovs/testdata/start-ovs.sh): %v: %s",
-			err, strings.TrimSpace(string(out)))
-	}
-}
+func requireOVS(tb testing.TB) { ovstest.Require(tb) }
 
 // suffix is a short random suffix for names of one test run.
 func suffix(tb testing.TB) string {

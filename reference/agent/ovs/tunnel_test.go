@@ -2,89 +2,25 @@ package ovs
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"maps"
 	"net/netip"
-	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml2go/ml2go/reference/agent/dataplane"
+	"github.com/ml2go/ml2go/reference/agent/ovs/ovstest"
 )
-
-// underlay is the "physical network" between two simulated hosts that
-// share this machine's one Open vSwitch.
-//
-// OVS's userspace datapath sends a tunnelled frame by looking up the
-// remote endpoint in its router (which mirrors the kernel's routes),
-// pushing the tunnel header and handing the packet to the bridge whose
-// internal port the route leaves through; it receives one when a packet
-// for an address of a bridge's internal port, on the tunnel's UDP port,
-// is output to that internal port (tnl_pop). Both hosts' endpoint
-// addresses have to live on internal ports of this one OVS, in the root
-// namespace, so the kernel holds them as local addresses: the route to
-// either leads to the underlay bridge's own internal port. The underlay
-// bridge therefore hairpins tunnel traffic (VXLAN, Geneve, GRE) coming
-// from its internal port back to it (IN_PORT), where OVS terminates the
-// tunnel. OVS's neighbour
-// cache gets static entries for both endpoints, since the kernel does not
-// answer ARP requests that come from one of its own addresses.
-//
-// The endpoints are loopback-range addresses (127.x.y.1 and .2, random
-// per test): nothing leaves the machine, and OVS's tunnel code does not
-// care that they are loopback addresses.
-type underlay struct {
-	br   string
-	a, b netip.Addr
-}
-
-func newUnderlay(t *testing.T, sfx string) *underlay {
-	t.Helper()
-	rb := make([]byte, 2)
-	_, err := rand.Read(rb)
-	require.NoError(t, err)
-	u := &underlay{
-		br: "ul" + sfx,
-		a:  netip.AddrFrom4([4]byte{127, 1 + rb[0]%250, rb[1], 1}),
-		b:  netip.AddrFrom4([4]byte{127, 1 + rb[0]%250, rb[1], 2}),
-	}
-	deleteBridgeOnCleanup(t, u.br)
-	vsctl(t, "add-br", u.br, "--", "set", "Bridge", u.br, "datapath_type=netdev", "fail_mode=secure")
-	run(t, "ip", "link", "set", u.br, "up")
-	run(t, "ip", "addr", "add", u.a.String()+"/32", "dev", u.br)
-	run(t, "ip", "addr", "add", u.b.String()+"/32", "dev", u.br)
-	for _, match := range []string{
-		fmt.Sprintf("udp,tp_dst=%d", DefaultVXLANPort), // VXLAN
-		"udp,tp_dst=6081", // Geneve
-		"ip,nw_proto=47",  // GRE
-	} {
-		run(t, "ovs-ofctl", "add-flow", u.br, "priority=10,in_port=LOCAL,"+match+",actions=IN_PORT")
-	}
-	mac, err := os.ReadFile("/sys/class/net/" + u.br + "/address")
-	require.NoError(t, err)
-	for _, ip := range []netip.Addr{u.a, u.b} {
-		run(t, "ovs-appctl", "tnl/neigh/set", u.br, ip.String(), strings.TrimSpace(string(mac)))
-	}
-	// OVS learns the kernel's routes asynchronously.
-	require.Eventually(t, func() bool {
-		out := run(t, "ovs-appctl", "ovs/route/show")
-		return strings.Contains(out, u.a.String()+"/32 dev "+u.br) && strings.Contains(out, u.b.String()+"/32 dev "+u.br)
-	}, 10*time.Second, 50*time.Millisecond, "OVS router never learned the underlay addresses")
-	return u
-}
 
 // tunnelHosts is two hosts joined by VXLAN: network 1 and network 2 have
 // one VM on each host, all in one IP subnet.
 type tunnelHosts struct {
-	ul                 *underlay
+	ul                 *ovstest.Underlay
 	cfgA, cfgB         Config
 	dA, dB             *Dataplane
 	net1, net2         *dataplane.Network
@@ -96,10 +32,10 @@ func newTunnelHosts(t *testing.T, tunnelType string) *tunnelHosts {
 	t.Helper()
 	requireOVS(t)
 	sfx := suffix(t)
-	h := &tunnelHosts{ul: newUnderlay(t, sfx)}
+	h := &tunnelHosts{ul: ovstest.NewUnderlay(t, sfx)}
 	h.cfgA, h.cfgB = hostConfig(sfx, "a"), hostConfig(sfx, "b")
 	h.cfgA.TunnelTypes, h.cfgB.TunnelTypes = []string{tunnelType}, []string{tunnelType}
-	h.cfgA.LocalIP, h.cfgB.LocalIP = h.ul.a, h.ul.b
+	h.cfgA.LocalIP, h.cfgB.LocalIP = h.ul.A, h.ul.B
 	h.dA, h.dB = newDataplane(t, h.cfgA), newDataplane(t, h.cfgB)
 
 	h.net1 = &dataplane.Network{ID: uuid.NewString(), NetworkType: tunnelType, SegmentationID: 1001}
@@ -147,8 +83,8 @@ func (h *tunnelHosts) state(local, remote netip.Addr, mine, theirs []*dataplane.
 // writes of each.
 func (h *tunnelHosts) apply(t *testing.T, ctx context.Context, dA, dB *Dataplane, nets ...*dataplane.Network) (int, int) {
 	t.Helper()
-	sa := h.state(h.ul.a, h.ul.b, []*dataplane.Port{h.pa1, h.pa2}, []*dataplane.Port{h.pb1, h.pb2}, nets...)
-	sb := h.state(h.ul.b, h.ul.a, []*dataplane.Port{h.pb1, h.pb2}, []*dataplane.Port{h.pa1, h.pa2}, nets...)
+	sa := h.state(h.ul.A, h.ul.B, []*dataplane.Port{h.pa1, h.pa2}, []*dataplane.Port{h.pb1, h.pb2}, nets...)
+	sb := h.state(h.ul.B, h.ul.A, []*dataplane.Port{h.pb1, h.pb2}, []*dataplane.Port{h.pa1, h.pa2}, nets...)
 	ra, err := dA.Apply(ctx, sa)
 	require.NoError(t, err)
 	rb, err := dB.Apply(ctx, sb)
@@ -164,8 +100,8 @@ func TestVXLANBetweenTwoHosts(t *testing.T) {
 	wa, wb := h.apply(t, ctx, h.dA, h.dB, h.net1, h.net2)
 	assert.Positive(t, wa)
 	assert.Positive(t, wb)
-	tunA := TunnelPortName(TunnelVXLAN, h.ul.b)
-	tunB := TunnelPortName(TunnelVXLAN, h.ul.a)
+	tunA := TunnelPortName(TunnelVXLAN, h.ul.B)
+	tunB := TunnelPortName(TunnelVXLAN, h.ul.A)
 
 	t.Run("tunnel and patch ports", func(t *testing.T) {
 		snap, err := newRunner(ctx).readSnapshot()
@@ -175,8 +111,8 @@ func TestVXLANBetweenTwoHosts(t *testing.T) {
 			tun          string
 			local, remot netip.Addr
 		}{
-			{h.cfgA, tunA, h.ul.a, h.ul.b},
-			{h.cfgB, tunB, h.ul.b, h.ul.a},
+			{h.cfgA, tunA, h.ul.A, h.ul.B},
+			{h.cfgB, tunB, h.ul.B, h.ul.A},
 		}
 		for _, tt := range tests {
 			row := snap.ports[tt.tun]
@@ -296,7 +232,7 @@ func TestOtherTunnelTypes(t *testing.T) {
 			h := newTunnelHosts(t, tt.typ)
 			ctx := testCtx(t)
 			h.apply(t, ctx, h.dA, h.dB, h.net1, h.net2)
-			tun := TunnelPortName(tt.typ, h.ul.b)
+			tun := TunnelPortName(tt.typ, h.ul.B)
 			assert.Equal(t, tt.typ, vsctl(t, "get", "Interface", tun, "type"))
 			snap, err := newRunner(ctx).readSnapshot()
 			require.NoError(t, err)
