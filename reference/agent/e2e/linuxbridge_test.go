@@ -283,30 +283,8 @@ func TestLinuxBridgeEndToEnd(t *testing.T) {
 	vniRed := fmt.Sprintf("vxlan-%d", red.Segments[0].SegmentationID)
 	t.Run("agent restart keeps traffic and recreates nothing", func(t *testing.T) {
 		before := linkIndexes(t, a.ns)
-		var sent, lost atomic.Int64
-		stop := make(chan struct{})
-		pinging := make(chan struct{})
-		go func() {
-			defer close(pinging)
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sent.Add(1)
-				if vmRedB.ping(vmRedA) != nil {
-					lost.Add(1)
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-		}()
-		a.stop()
-		a.startAgent(top, c)
-		time.Sleep(2 * time.Second) // the new agent syncs, applies, reports
-		close(stop)
-		<-pinging
-		assert.Zero(t, lost.Load(), "pings lost of %d", sent.Load())
+		sent, lost := pingThroughRestart(top, c, a, vmRedB, vmRedA)
+		assert.Zero(t, lost, "pings lost of %d", sent)
 		assert.Equal(t, before, linkIndexes(t, a.ns), "every link kept")
 	})
 
@@ -324,21 +302,7 @@ func TestLinuxBridgeEndToEnd(t *testing.T) {
 	})
 
 	t.Run("a dead agent's host fails binding; when it returns the port binds and goes ACTIVE", func(t *testing.T) {
-		b.stop()
-		require.Eventually(t, func() bool {
-			agents, err := c.plugin.ListAgents(ctx, &core.ListOptions{Filters: map[string][]string{
-				"host": {b.name}, "alive": {"false"}}})
-			return err == nil && len(agents) == 1
-		}, 3*downTime, 100*time.Millisecond, "host-b's agent shows down")
-		late := c.port(t, blue.ID, blueSub.ID, b.name, "10.10.0.23")
-		assert.Equal(t, core.VIFTypeBindingFailed, late.Binding.VIFType)
-		vmLate := plug(t, b, late) // the hypervisor plugs it anyway
-		b.startAgent(top, c)
-		c.waitStatus(t, late.ID, core.StatusActive)
-		p, err := c.plugin.GetPort(ctx, late.ID)
-		require.NoError(t, err)
-		assert.Equal(t, core.VIFTypeBridge, p.Binding.VIFType)
-		vmLate.requirePing(t, vmBlueA)
+		deadAgentRecovers(t, top, c, b, blue.ID, blueSub.ID, "10.10.0.23", func(p *core.Port) *vm { return plug(t, b, p) }, vmBlueA)
 	})
 }
 
@@ -357,3 +321,53 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// pingThroughRestart restarts h's agent while from pings to, and returns
+// how many pings it sent and lost.
+func pingThroughRestart(top *testing.T, c *cloud, h *host, from, to *vm) (sent, lost int64) {
+	stop, pinging := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(pinging)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			sent++
+			if from.ping(to) != nil {
+				lost++
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	h.stop()
+	h.startAgent(top, c)
+	time.Sleep(2 * time.Second) // the new agent syncs, applies, reports
+	close(stop)
+	<-pinging
+	return sent, lost
+}
+
+// deadAgentRecovers stops h's agent until the server has it dead, creates
+// a port on h (binding_failed), plugs its VM as the hypervisor would, and
+// restarts the agent: the port binds and goes ACTIVE, and its VM reaches
+// peer.
+func deadAgentRecovers(t *testing.T, top *testing.T, c *cloud, h *host, netID, subnetID, ip string, plug func(*core.Port) *vm, peer *vm) {
+	ctx := context.Background()
+	h.stop()
+	require.Eventually(t, func() bool {
+		agents, err := c.plugin.ListAgents(ctx, &core.ListOptions{Filters: map[string][]string{
+			"host": {h.name}, "alive": {"false"}}})
+		return err == nil && len(agents) == 1
+	}, 3*downTime, 100*time.Millisecond, "%s's agent shows down", h.name)
+	late := c.port(t, netID, subnetID, h.name, ip)
+	assert.Equal(t, core.VIFTypeBindingFailed, late.Binding.VIFType)
+	vmLate := plug(late)
+	h.startAgent(top, c)
+	c.waitStatus(t, late.ID, core.StatusActive)
+	p, err := c.plugin.GetPort(ctx, late.ID)
+	require.NoError(t, err)
+	assert.NotEqual(t, core.VIFTypeBindingFailed, p.Binding.VIFType)
+	vmLate.requirePing(t, peer)
+}

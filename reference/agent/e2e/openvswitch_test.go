@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,29 +97,8 @@ func TestOpenVSwitchEndToEnd(t *testing.T) {
 	})
 
 	t.Run("agent restart keeps traffic", func(t *testing.T) {
-		var sent, lost atomic.Int64
-		stop, pinging := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(pinging)
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sent.Add(1)
-				if vmRedB.ping(vmRedA) != nil {
-					lost.Add(1)
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-		}()
-		a.stop()
-		a.startAgent(top, c)
-		time.Sleep(2 * time.Second)
-		close(stop)
-		<-pinging
-		assert.Zero(t, lost.Load(), "pings lost of %d", sent.Load())
+		sent, lost := pingThroughRestart(top, c, a, vmRedB, vmRedA)
+		assert.Zero(t, lost, "pings lost of %d", sent)
 	})
 
 	t.Run("a deleted port leaves br-int", func(t *testing.T) {
@@ -136,17 +114,6 @@ func TestOpenVSwitchEndToEnd(t *testing.T) {
 	})
 
 	t.Run("a dead agent's host fails binding; when it returns the port binds and goes ACTIVE", func(t *testing.T) {
-		b.stop()
-		require.Eventually(t, func() bool {
-			agents, err := c.plugin.ListAgents(ctx, &core.ListOptions{Filters: map[string][]string{
-				"host": {b.name}, "alive": {"false"}}})
-			return err == nil && len(agents) == 1
-		}, 3*downTime, 100*time.Millisecond, "host b's agent shows down")
-		late := c.port(t, blue.ID, blueSub.ID, b.name, "10.30.0.23")
-		assert.Equal(t, core.VIFTypeBindingFailed, late.Binding.VIFType)
-		vmLate := plugInto(t, root, late)
-		b.startAgent(top, c)
-		c.waitStatus(t, late.ID, core.StatusActive)
-		vmLate.requirePing(t, vmBlueA)
+		deadAgentRecovers(t, top, c, b, blue.ID, blueSub.ID, "10.30.0.23", func(p *core.Port) *vm { return plugInto(t, root, p) }, vmBlueA)
 	})
 }
