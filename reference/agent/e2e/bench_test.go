@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/stretchr/testify/require"
 	"github.com/vishvananda/netlink"
 
@@ -16,7 +17,7 @@ import (
 	"github.com/ml2go/ml2go/core/ml2"
 	"github.com/ml2go/ml2go/reference/agent"
 	"github.com/ml2go/ml2go/reference/agent/dataplane"
-	"github.com/ml2go/ml2go/reference/agent/linuxbridge"
+	"github.com/ml2go/ml2go/reference/agent/ovs/ovstest"
 	"github.com/ml2go/ml2go/reference/agentrpc"
 )
 
@@ -32,37 +33,58 @@ func (c *countingDataplane) Apply(ctx context.Context, s *dataplane.State) (data
 	return res, err
 }
 
-// BenchmarkColdStart200Ports measures, with the Linux bridge dataplane,
-// the time from an agent's start on a host with 200 plugged ports, bound
-// to it on two vxlan networks, to all of them ACTIVE; and then the
+// BenchmarkColdStart200Ports measures, for each dataplane, the time from
+// an agent's start on a host with 200 plugged ports, bound to it on two
+// vxlan networks, to all of them ACTIVE (ms-to-all-active); and then the
 // dataplane writes made by a restart of the agent with nothing changed
 // (restart-writes, target 0).
 func BenchmarkColdStart200Ports(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root: creates network namespaces and links")
 	}
+	b.Run("linuxbridge", func(b *testing.B) {
+		benchColdStart(b, "linuxbridge", func(b *testing.B) (*host, *netlink.Handle) {
+			h := &host{name: "bench-lb", ns: newNS(b, "bh"), ip: netip.MustParseAddr("192.0.2.1")}
+			return h, h.ns.Netlink()
+		})
+	})
+	b.Run("openvswitch", func(b *testing.B) {
+		ovstest.Require(b)
+		benchColdStart(b, "openvswitch", func(b *testing.B) (*host, *netlink.Handle) {
+			h, _ := ovsHost(b, "bench-ovs", "x", netip.MustParseAddr("192.0.2.1"))
+			root, err := netlink.NewHandle()
+			require.NoError(b, err)
+			b.Cleanup(root.Close)
+			return h, root
+		})
+	})
+}
+
+// benchColdStart runs the cold-start benchmark with a host from newHost,
+// whose tap devices go where its handle says.
+func benchColdStart(b *testing.B, driver string, newHost func(*testing.B) (*host, *netlink.Handle)) {
 	const nPorts = 200
 	for b.Loop() {
 		b.StopTimer()
-		c := startServer(b, "linuxbridge", "l2population")
-		h := &host{name: "bench-host", ns: newNS(b, "bh"), ip: netip.MustParseAddr("192.0.2.1")}
-		client := agentrpc.NewClient(c.url)
+		c := startServer(b, driver, "l2population")
+		h, taps := newHost(b)
+		agentType, dp, err := h.newDataplane(hclog.NewNullLogger())
+		require.NoError(b, err)
+		require.NoError(b, dp.Close())
 		ctx := context.Background()
-		_, err := client.Report(ctx, &agentrpc.Report{Host: h.name, AgentType: "Linux bridge agent",
+		_, err = agentrpc.NewClient(c.url).Report(ctx, &agentrpc.Report{Host: h.name, AgentType: agentType,
 			Configurations: map[string]any{"tunnel_types": []any{"vxlan"}, "tunneling_ip": h.ip.String()}})
 		require.NoError(b, err)
-		var ids []string
 		for n := range 2 {
-			net, sub := c.network(b, fmt.Sprintf("10.%d.0.0/16", 20+n))
+			net, _ := c.network(b, fmt.Sprintf("10.%d.0.0/16", 20+n))
 			for range nPorts / 2 {
 				p, err := c.plugin.CreatePort(ctx, &ml2.PortRequest{ProjectID: "demo", NetworkID: net.ID, HostID: &h.name})
 				require.NoError(b, err)
-				require.Equal(b, sub.ID, p.FixedIPs[0].SubnetID)
-				ids = append(ids, p.ID)
 				// The hypervisor's side of the port: a veth pair whose
-				// far end stays in the host, standing for the VM.
-				require.NoError(b, h.ns.Netlink().LinkAdd(&netlink.Veth{
-					LinkAttrs: netlink.LinkAttrs{Name: dataplane.TapName(p.ID)}, PeerName: "vm" + p.ID[:11]}))
+				// far end stands for the VM.
+				tap := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: dataplane.TapName(p.ID)}, PeerName: "vm" + p.ID[:11]}
+				require.NoError(b, taps.LinkAdd(tap))
+				b.Cleanup(func() { _ = taps.LinkDel(tap) })
 			}
 		}
 		b.StartTimer()
@@ -87,8 +109,7 @@ func BenchmarkColdStart200Ports(b *testing.B) {
 
 // runAgent starts an agent for h; counter, when set, wraps its dataplane.
 func runAgent(b *testing.B, c *cloud, h *host, counter *countingDataplane) (stop func()) {
-	dp, err := linuxbridge.New(linuxbridge.Config{LocalIP: h.ip, EnableVXLAN: true}, linuxbridge.WithHandle(h.ns.Netlink()),
-		linuxbridge.WithLogger(testLogger(b, h.name)))
+	agentType, dp, err := h.newDataplane(testLogger(b, h.name))
 	require.NoError(b, err)
 	var d dataplane.Dataplane = dp
 	if counter != nil {
@@ -96,7 +117,7 @@ func runAgent(b *testing.B, c *cloud, h *host, counter *countingDataplane) (stop
 		d = counter
 	}
 	a := agent.New(agent.Config{
-		Host: h.name, AgentType: "Linux bridge agent",
+		Host: h.name, AgentType: agentType,
 		Configurations:  map[string]any{"tunnel_types": []any{"vxlan"}, "tunneling_ip": h.ip.String()},
 		PollingInterval: 100 * time.Millisecond,
 		Logger:          testLogger(b, h.name),

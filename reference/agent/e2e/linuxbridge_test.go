@@ -100,20 +100,23 @@ func newNS(t testing.TB, role string) *vmplug.Namespace {
 	return ns
 }
 
+// newDataplane returns the agent type and a new dataplane value of h.
+func (h *host) newDataplane(log hclog.Logger) (string, dataplane.Dataplane, error) {
+	if h.dataplane != nil {
+		dp, err := h.dataplane(log)
+		return h.agentType, dp, err
+	}
+	dp, err := linuxbridge.New(linuxbridge.Config{LocalIP: h.ip, EnableVXLAN: true},
+		linuxbridge.WithHandle(h.ns.Netlink()), linuxbridge.WithLogger(log))
+	return "Linux bridge agent", dp, err
+}
+
 // startAgent runs an agent for h against c, with a new dataplane value,
 // as starting the ml2go-agent process does.
 func (h *host) startAgent(t testing.TB, c *cloud) {
 	t.Helper()
 	log := testLogger(t, h.name)
-	agentType, newDP := h.agentType, h.dataplane
-	if newDP == nil {
-		agentType = "Linux bridge agent"
-		newDP = func(log hclog.Logger) (dataplane.Dataplane, error) {
-			return linuxbridge.New(linuxbridge.Config{LocalIP: h.ip, EnableVXLAN: true},
-				linuxbridge.WithHandle(h.ns.Netlink()), linuxbridge.WithLogger(log))
-		}
-	}
-	dp, err := newDP(log)
+	agentType, dp, err := h.newDataplane(log)
 	require.NoError(t, err)
 	a := agent.New(agent.Config{
 		Host: h.name, AgentType: agentType, Binary: "ml2go-agent",

@@ -39,7 +39,7 @@ func dumpFlows(t *testing.T, bridge string) string {
 // ovsHost is a host whose agent runs the Open vSwitch dataplane with
 // bridge and patch port names of its own (OVS names are global on the one
 // OVS all hosts share here).
-func ovsHost(t *testing.T, name, tag string, ip netip.Addr) (*host, ovs.Config) {
+func ovsHost(t testing.TB, name, tag string, ip netip.Addr) (*host, ovs.Config) {
 	cfg := ovs.Config{
 		IntegrationBridge: "bi" + tag + runID, TunnelBridge: "bt" + tag + runID,
 		IntPeerPatchPort: "pi" + tag + runID, TunPeerPatchPort: "pt" + tag + runID,
