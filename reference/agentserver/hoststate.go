@@ -8,6 +8,7 @@ import (
 
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/mechdrivers/l2population"
+	"github.com/ml2go/ml2go/reference/agent/dataplane"
 	"github.com/ml2go/ml2go/reference/agentrpc"
 )
 
@@ -83,20 +84,11 @@ func (s *Service) hostState(ctx context.Context, host string) (*agentrpc.State, 
 // wirePort is p as its host sees it.
 func wirePort(p *core.Port) *agentrpc.Port {
 	wp := &agentrpc.Port{ID: p.ID, NetworkID: p.NetworkID, MACAddress: strings.ToLower(p.MACAddress),
-		AdminStateUp: p.AdminStateUp, Device: tapName(p.ID)}
+		AdminStateUp: p.AdminStateUp, Device: dataplane.TapName(p.ID)}
 	for _, ip := range p.FixedIPs {
 		wp.FixedIPs = append(wp.FixedIPs, ip.IPAddress)
 	}
 	return wp
-}
-
-// tapName is the host device of a port: "tap" and the first 11
-// characters of its id.
-func tapName(portID string) string {
-	if len(portID) > 11 {
-		portID = portID[:11]
-	}
-	return "tap" + portID
 }
 
 // delta keeps of the whole state st what changed: the given ports and
