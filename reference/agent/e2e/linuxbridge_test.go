@@ -28,6 +28,7 @@ import (
 	"github.com/ml2go/ml2go/reference/agentrpc"
 	"github.com/ml2go/ml2go/reference/config"
 	"github.com/ml2go/ml2go/reference/server"
+	"github.com/ml2go/ml2go/typedrivers/vlan"
 )
 
 // downTime is the agents' down time in these tests: short, so that a
@@ -57,6 +58,9 @@ func startServer(t testing.TB, mechanismDrivers ...string) *cloud {
 	cfg.ML2Options.MechanismDrivers = mechanismDrivers
 	cfg.AgentDownTime = downTime
 	cfg.VXLAN.VNIRanges = []core.SegmentRange{{Min: 1000, Max: 1999}}
+	var err error
+	cfg.VLAN.NetworkVLANRanges, err = vlan.ParseNetworkVLANRanges([]string{"physnet1"})
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, cfg, server.Options{DataDir: t.TempDir(), Logger: testLogger(t, "server")})
 	require.NoError(t, err)
@@ -87,6 +91,8 @@ type host struct {
 	// Linux bridge agent programming ns.
 	agentType string
 	dataplane func(log hclog.Logger) (dataplane.Dataplane, error)
+	// bridgeMappings are reported to the server (physnet → bridge).
+	bridgeMappings map[string]any
 }
 
 func newNS(t testing.TB, role string) *vmplug.Namespace {
@@ -121,7 +127,7 @@ func (h *host) startAgent(t testing.TB, c *cloud) {
 	a := agent.New(agent.Config{
 		Host: h.name, AgentType: agentType, Binary: "ml2go-agent",
 		Configurations: map[string]any{"tunnel_types": []any{"vxlan"}, "tunneling_ip": h.ip.String(),
-			"l2_population": true, "interface_mappings": map[string]any{}},
+			"l2_population": true, "interface_mappings": map[string]any{}, "bridge_mappings": h.bridgeMappings},
 		ReportInterval:  300 * time.Millisecond,
 		PollingInterval: 200 * time.Millisecond,
 		WatchWait:       5 * time.Second,

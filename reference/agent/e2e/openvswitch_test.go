@@ -15,6 +15,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/ml2go/ml2go/core"
+	"github.com/ml2go/ml2go/core/ml2"
 	"github.com/ml2go/ml2go/reference/agent/dataplane"
 	"github.com/ml2go/ml2go/reference/agent/ovs"
 	"github.com/ml2go/ml2go/reference/agent/ovs/ovstest"
@@ -39,19 +40,27 @@ func dumpFlows(t *testing.T, bridge string) string {
 // ovsHost is a host whose agent runs the Open vSwitch dataplane with
 // bridge and patch port names of its own (OVS names are global on the one
 // OVS all hosts share here).
+//
+// Its physical network physnet1 is a bridge of its own (made here, as an
+// operator would), with no uplink: VLAN networks on it stay on the host.
 func ovsHost(t testing.TB, name, tag string, ip netip.Addr) (*host, ovs.Config) {
+	phys := "bp" + tag + runID
 	cfg := ovs.Config{
 		IntegrationBridge: "bi" + tag + runID, TunnelBridge: "bt" + tag + runID,
 		IntPeerPatchPort: "pi" + tag + runID, TunPeerPatchPort: "pt" + tag + runID,
 		LocalIP: ip, TunnelTypes: []string{"vxlan"}, DatapathType: "netdev",
+		BridgeMappings: map[string]string{"physnet1": phys},
 	}
 	t.Cleanup(func() {
-		for _, br := range []string{cfg.IntegrationBridge, cfg.TunnelBridge} {
+		for _, br := range []string{cfg.IntegrationBridge, cfg.TunnelBridge, phys} {
 			_ = exec.Command("ovs-vsctl", "--timeout=10", "--if-exists", "del-br", br).Run()
 		}
 	})
+	out, err := exec.Command("ovs-vsctl", "--timeout=10", "add-br", phys, "--", "set", "Bridge", phys, "datapath_type=netdev").CombinedOutput()
+	require.NoError(t, err, "%s", out)
 	return &host{name: name, ip: ip, agentType: "Open vSwitch agent",
-		dataplane: func(log hclog.Logger) (dataplane.Dataplane, error) { return ovs.New(cfg, log) }}, cfg
+		bridgeMappings: map[string]any{"physnet1": phys},
+		dataplane:      func(log hclog.Logger) (dataplane.Dataplane, error) { return ovs.New(cfg, log) }}, cfg
 }
 
 // TestOpenVSwitchEndToEnd runs the server and two hosts' agents with the
@@ -94,6 +103,35 @@ func TestOpenVSwitchEndToEnd(t *testing.T) {
 	t.Run("networks are isolated", func(t *testing.T) {
 		assert.Error(t, vmRedA.ping(vmBlueB))
 		assert.Error(t, vmBlueA.ping(vmRedB))
+	})
+
+	t.Run("two VLAN networks on one host are isolated", func(t *testing.T) {
+		vlanNet := func(id int64) (string, string) {
+			n, err := c.plugin.CreateNetwork(ctx, &ml2.NetworkRequest{ProjectID: "demo",
+				Provider: &ml2.ProviderSegment{NetworkType: core.TypeVLAN, PhysicalNetwork: "physnet1", SegmentationID: id}})
+			require.NoError(t, err)
+			sub, err := c.plugin.CreateSubnet(ctx, &ml2.SubnetRequest{ProjectID: "demo", NetworkID: n.ID, IPVersion: 4,
+				CIDR: netip.MustParsePrefix("10.40.0.0/24")})
+			require.NoError(t, err)
+			return n.ID, sub.ID
+		}
+		n100, s100 := vlanNet(100)
+		n101, s101 := vlanNet(101)
+		ports := []*core.Port{
+			c.port(t, n100, s100, a.name, "10.40.0.11"), c.port(t, n100, s100, a.name, "10.40.0.12"),
+			c.port(t, n101, s101, a.name, "10.40.0.13"),
+		}
+		var vms []*vm
+		for _, p := range ports {
+			require.Equal(t, core.VIFTypeOVS, p.Binding.VIFType)
+			vms = append(vms, plugInto(t, root, p))
+		}
+		for _, p := range ports {
+			c.waitStatus(t, p.ID, core.StatusActive)
+		}
+		vms[0].requirePing(t, vms[1])
+		assert.Error(t, vms[0].ping(vms[2]), "VLAN 100 does not reach VLAN 101")
+		assert.Error(t, vms[2].ping(vms[1]))
 	})
 
 	t.Run("agent restart keeps traffic", func(t *testing.T) {
