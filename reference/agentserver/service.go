@@ -204,6 +204,14 @@ func (s *Service) state(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if resumable && !s.knowsCarried(host) {
+		// Resumed on a server that has not served this host: which
+		// networks it carries decides which changes concern it.
+		if _, err := s.hostState(ctx, host); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
@@ -231,6 +239,14 @@ func (s *Service) state(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// knowsCarried reports whether the service has computed host's state.
+func (s *Service) knowsCarried(host string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.carried[host]
+	return ok
 }
 
 // carries returns what tells whether host carries a network, as it was

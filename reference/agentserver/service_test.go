@@ -100,6 +100,24 @@ func TestWatchResumesOnAnotherReplica(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, d.Full)
 	assert.Equal(t, []string{p1.ID}, d.DeletedPorts)
+
+	// A port of another host goes ACTIVE on h1's network: h1 gets the new
+	// L2 population entry, from a server that has never served it.
+	_, err = a.client.Report(ctx, &agentrpc.Report{Host: "h2", AgentType: fakeagent.AgentType,
+		Configurations: map[string]any{"tunnel_types": []any{"vxlan"}, "tunneling_ip": "192.0.2.2"}})
+	require.NoError(t, err)
+	other := "h2"
+	p3, err := a.plugin.CreatePort(ctx, &ml2.PortRequest{ProjectID: "p", NetworkID: net.ID, HostID: &other})
+	require.NoError(t, err)
+	_, err = a.plugin.UpdatePortStatus(ctx, p3.ID, core.StatusActive, "h2")
+	require.NoError(t, err)
+	fresh := newReplica(t, store)
+	d, err = fresh.client.Watch(ctx, "h1", d.Revision, 5*time.Second)
+	require.NoError(t, err)
+	assert.False(t, d.Full)
+	require.Len(t, d.Networks, 1)
+	assert.Contains(t, d.Networks[0].FDB, agentrpc.FDBEntry{MAC: p3.MACAddress, IP: p3.FixedIPs[0].IPAddress,
+		Endpoint: netip.MustParseAddr("192.0.2.2")})
 }
 
 func TestWatchRefusesBadRequests(t *testing.T) {
