@@ -66,7 +66,7 @@ func run() error {
 	for _, ig := range cfg.Ignored {
 		log.Info("ignoring option ml2go-agent does not use", "option", ig.String())
 	}
-	dp, err := newDataplane(cfg, log.Named(cfg.Dataplane))
+	dp, err := newDataplane(cfg, log)
 	if err != nil {
 		return err
 	}
