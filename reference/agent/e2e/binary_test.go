@@ -41,7 +41,9 @@ func TestAgentBinary(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(root.Close)
 	mgmt := "mg" + runID
-	mgmtNet := fmt.Sprintf("10.%d.%d", 100+nsCounter.Add(1)%100, time.Now().UnixNano()%250)
+	// 198.18.0.0/15 is for benchmarking labs (RFC 2544): no real network
+	// of the machine's uses it.
+	mgmtNet := fmt.Sprintf("198.18.%d", time.Now().UnixNano()%250)
 	require.NoError(t, root.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: mgmt}, PeerName: "mgmt",
 		PeerNamespace: netlink.NsFd(h.ns.NsHandle())}))
 	t.Cleanup(func() {
