@@ -353,11 +353,17 @@ func DefaultMappings(a *core.Agent) map[string]string {
 	return m
 }
 
-// AgentStrings returns the list of strings under key in a's configuration:
-// a JSON list ([]any), or a []string. Anything else is no strings; list
-// elements that are not strings are skipped.
+// AgentStrings returns the list of strings under key in a's configuration
+// (see Strings).
 func AgentStrings(a *core.Agent, key string) []string {
-	switch v := a.Configurations[key].(type) {
+	return Strings(a.Configurations[key])
+}
+
+// Strings returns v as a list of strings: a JSON list ([]any) or a
+// []string (copied). Anything else is no strings; list elements that are
+// not strings are skipped.
+func Strings(v any) []string {
+	switch v := v.(type) {
 	case []string:
 		return slices.Clone(v)
 	case []any:

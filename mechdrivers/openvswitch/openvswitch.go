@@ -285,29 +285,11 @@ func VhostUserVIFDetails(a *core.Agent, portID string) map[string]any {
 // ifaceTypes returns agent a's ovs_capabilities "iface_types".
 func ifaceTypes(a *core.Agent) []string {
 	caps, _ := a.Configurations[ConfOVSCapabilities].(map[string]any)
-	return anyStrings(caps["iface_types"])
+	return agent.Strings(caps["iface_types"])
 }
 
 // profileStrings returns the list of strings under key in a binding
 // profile.
 func profileStrings(profile map[string]any, key string) []string {
-	return anyStrings(profile[key])
-}
-
-// anyStrings returns v as a list of strings: a []string, or the string
-// elements of a JSON list.
-func anyStrings(v any) []string {
-	switch v := v.(type) {
-	case []string:
-		return v
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
+	return agent.Strings(profile[key])
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -17,8 +16,6 @@ import (
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/reference/agent/dataplane"
 	"github.com/ml2go/ml2go/reference/agent/linuxbridge"
-	"github.com/ml2go/ml2go/reference/config"
-	"github.com/ml2go/ml2go/reference/server"
 )
 
 // TestAgentBinary runs the ml2go-agent program itself, inside a host
@@ -61,25 +58,8 @@ func TestAgentBinary(t *testing.T) {
 	require.NoError(t, h.ns.Netlink().LinkSetUp(hl))
 
 	// The server, listening on the management link.
-	cfg := config.Default()
-	cfg.ML2Options.MechanismDrivers = []string{"linuxbridge", "l2population"}
-	cfg.VXLAN.VNIRanges = []core.SegmentRange{{Min: 3000, Max: 3999}}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, server.Options{DataDir: t.TempDir(), Logger: testLogger(t, "server")})
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", mgmtNet+".1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ctx, ln)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		_ = srv.Close()
-	})
-	c := &cloud{plugin: srv.Plugin(), url: "http://" + ln.Addr().String()}
+	c := startServerOn(t, mgmtNet+".1:0", "linuxbridge", "l2population")
+	ctx := context.Background()
 
 	// The agent, as an operator starts it on the host.
 	ini := filepath.Join(t.TempDir(), "linuxbridge_agent.ini")

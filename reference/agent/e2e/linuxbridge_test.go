@@ -54,6 +54,12 @@ type cloud struct {
 
 func startServer(t testing.TB, mechanismDrivers ...string) *cloud {
 	t.Helper()
+	return startServerOn(t, "127.0.0.1:0", mechanismDrivers...)
+}
+
+// startServerOn runs a server listening on addr.
+func startServerOn(t testing.TB, addr string, mechanismDrivers ...string) *cloud {
+	t.Helper()
 	cfg := config.Default()
 	cfg.ML2Options.MechanismDrivers = mechanismDrivers
 	cfg.AgentDownTime = downTime
@@ -64,7 +70,7 @@ func startServer(t testing.TB, mechanismDrivers ...string) *cloud {
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, cfg, server.Options{DataDir: t.TempDir(), Logger: testLogger(t, "server")})
 	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() {
@@ -265,20 +271,10 @@ func TestLinuxBridgeEndToEnd(t *testing.T) {
 	a.startAgent(t, c)
 	b.startAgent(t, c)
 
-	// Two tenant networks on the same addresses, a VM of each on each
-	// host.
-	red, redSub := c.network(t, "10.10.0.0/24")
-	blue, blueSub := c.network(t, "10.10.0.0/24")
-	redA, redB := c.port(t, red.ID, redSub.ID, a.name, "10.10.0.11"), c.port(t, red.ID, redSub.ID, b.name, "10.10.0.12")
-	blueA, blueB := c.port(t, blue.ID, blueSub.ID, a.name, "10.10.0.21"), c.port(t, blue.ID, blueSub.ID, b.name, "10.10.0.22")
-	for _, p := range []*core.Port{redA, redB, blueA, blueB} {
-		require.Equal(t, core.VIFTypeBridge, p.Binding.VIFType, "bound by the linuxbridge driver")
-	}
-	vmRedA, vmRedB := plug(t, a, redA), plug(t, b, redB)
-	vmBlueA, vmBlueB := plug(t, a, blueA), plug(t, b, blueB)
-	for _, p := range []*core.Port{redA, redB, blueA, blueB} {
-		c.waitStatus(t, p.ID, core.StatusActive)
-	}
+	l := newLayout(t, c, a, b, "10.10.0", core.VIFTypeBridge, plug)
+	red, blue, blueSub := l.red, l.blue, l.blueSub
+	redB := l.redB
+	vmRedA, vmRedB, vmBlueA, vmBlueB := l.vmRedA, l.vmRedB, l.vmBlueA, l.vmBlueB
 
 	t.Run("VMs on a network reach each other across hosts", func(t *testing.T) {
 		vmRedA.requirePing(t, vmRedB)
@@ -379,4 +375,35 @@ func deadAgentRecovers(t *testing.T, top *testing.T, c *cloud, h *host, netID, s
 	require.NoError(t, err)
 	assert.NotEqual(t, core.VIFTypeBindingFailed, p.Binding.VIFType)
 	vmLate.requirePing(t, peer)
+}
+
+// layout is two tenant networks on the same addresses (prefix.0/24), with
+// a bound, plugged and ACTIVE VM of each on each of two hosts: red and
+// blue, on hosts a and b.
+type layout struct {
+	red, blue                        *core.Network
+	redSub, blueSub                  *core.Subnet
+	redA, redB, blueA, blueB         *core.Port
+	vmRedA, vmRedB, vmBlueA, vmBlueB *vm
+}
+
+// newLayout builds the layout on c, checking that the ports are bound with
+// vifType; plug plugs a port's VM into its host.
+func newLayout(t *testing.T, c *cloud, a, b *host, prefix, vifType string, plug func(*testing.T, *host, *core.Port) *vm) *layout {
+	t.Helper()
+	l := &layout{}
+	l.red, l.redSub = c.network(t, prefix+".0/24")
+	l.blue, l.blueSub = c.network(t, prefix+".0/24")
+	l.redA, l.redB = c.port(t, l.red.ID, l.redSub.ID, a.name, prefix+".11"), c.port(t, l.red.ID, l.redSub.ID, b.name, prefix+".12")
+	l.blueA, l.blueB = c.port(t, l.blue.ID, l.blueSub.ID, a.name, prefix+".21"), c.port(t, l.blue.ID, l.blueSub.ID, b.name, prefix+".22")
+	ports := []*core.Port{l.redA, l.redB, l.blueA, l.blueB}
+	for _, p := range ports {
+		require.Equal(t, vifType, p.Binding.VIFType, "bound by the agent's driver")
+	}
+	l.vmRedA, l.vmRedB = plug(t, a, l.redA), plug(t, b, l.redB)
+	l.vmBlueA, l.vmBlueB = plug(t, a, l.blueA), plug(t, b, l.blueB)
+	for _, p := range ports {
+		c.waitStatus(t, p.ID, core.StatusActive)
+	}
+	return l
 }

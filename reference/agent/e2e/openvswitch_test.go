@@ -81,18 +81,11 @@ func TestOpenVSwitchEndToEnd(t *testing.T) {
 	a.startAgent(t, c)
 	b.startAgent(t, c)
 
-	red, redSub := c.network(t, "10.30.0.0/24")
-	blue, blueSub := c.network(t, "10.30.0.0/24")
-	redA, redB := c.port(t, red.ID, redSub.ID, a.name, "10.30.0.11"), c.port(t, red.ID, redSub.ID, b.name, "10.30.0.12")
-	blueA, blueB := c.port(t, blue.ID, blueSub.ID, a.name, "10.30.0.21"), c.port(t, blue.ID, blueSub.ID, b.name, "10.30.0.22")
-	for _, p := range []*core.Port{redA, redB, blueA, blueB} {
-		require.Equal(t, core.VIFTypeOVS, p.Binding.VIFType, "bound by the openvswitch driver")
-	}
-	vmRedA, vmRedB := plugInto(t, root, redA), plugInto(t, root, redB)
-	vmBlueA, vmBlueB := plugInto(t, root, blueA), plugInto(t, root, blueB)
-	for _, p := range []*core.Port{redA, redB, blueA, blueB} {
-		c.waitStatus(t, p.ID, core.StatusActive)
-	}
+	l := newLayout(t, c, a, b, "10.30.0", core.VIFTypeOVS,
+		func(t *testing.T, _ *host, p *core.Port) *vm { return plugInto(t, root, p) })
+	blue, blueSub := l.blue, l.blueSub
+	redA, redB := l.redA, l.redB
+	vmRedA, vmRedB, vmBlueA, vmBlueB := l.vmRedA, l.vmRedB, l.vmBlueA, l.vmBlueB
 	assert.Contains(t, brPorts(t, cfgA.IntegrationBridge), dataplane.TapName(redA.ID))
 	assert.NotContains(t, brPorts(t, cfgA.IntegrationBridge), dataplane.TapName(redB.ID), "host a wires only its own ports")
 
