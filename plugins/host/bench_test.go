@@ -26,6 +26,9 @@ func BenchmarkCreatePort(b *testing.B) {
 		{"out_of_process_quiet", func(b *testing.B) core.MechanismDriver {
 			return load(b, func(c *host.Config) { c.Env = []string{"ML2GO_TESTPLUGIN_QUIET=1"} })
 		}},
+		{"out_of_process_quiet_grpc", func(b *testing.B) core.MechanismDriver {
+			return load(b, func(c *host.Config) { c.Env, c.PlainGRPC = []string{"ML2GO_TESTPLUGIN_QUIET=1"}, true })
+		}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			e := newEnvWith(b, "logger", tc.driver(b))
@@ -48,17 +51,22 @@ func BenchmarkCreatePort(b *testing.B) {
 	}
 }
 
-// BenchmarkHookCall measures one out-of-process hook call on its own: a
-// CreatePortPrecommit with a typical port, no store involved.
+// BenchmarkHookCall measures one out-of-process hook call on its own, on
+// each transport: a CreatePortPrecommit with a typical port, no store
+// involved.
 func BenchmarkHookCall(b *testing.B) {
-	d := load(b, func(c *host.Config) { c.Env = []string{"ML2GO_TESTPLUGIN_QUIET=1"} })
-	pc := mechtest.NewPortContext(&core.Port{Standard: core.Standard{ID: "p", Name: "p"}, NetworkID: "n"},
-		core.Segment{ID: "s", NetworkType: core.TypeLocal})
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := d.CreatePortPrecommit(ctx, pc); err != nil {
-			b.Fatal(err)
-		}
+	for _, tr := range transports {
+		b.Run(tr.name, func(b *testing.B) {
+			d := load(b, tr.mod, func(c *host.Config) { c.Env = []string{"ML2GO_TESTPLUGIN_QUIET=1"} })
+			pc := mechtest.NewPortContext(&core.Port{Standard: core.Standard{ID: "p", Name: "p"}, NetworkID: "n"},
+				core.Segment{ID: "s", NetworkType: core.TypeLocal})
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := d.CreatePortPrecommit(ctx, pc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

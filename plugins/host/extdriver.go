@@ -82,16 +82,17 @@ func LoadExtensionDriver(ctx context.Context, cfg Config) (*ExtensionDriver, err
 	return &ExtensionDriver{p: p, txs: txs}, nil
 }
 
-func describeExt(ctx context.Context, raw any) (extConn, []uint32, error) {
+func describeExt(ctx context.Context, raw any, cc grpc.ClientConnInterface) (extConn, []uint32, error) {
 	d := raw.(*extDispensed)
-	desc, err := d.rpc.Describe(ctx, &edpb.DescribeRequest{
+	rpc := edpb.NewExtensionDriverClient(cc)
+	desc, err := rpc.Describe(ctx, &edpb.DescribeRequest{
 		HostApiVersions:     base.SupportedExtensionDriverAPIVersions,
 		TransactionBrokerId: d.txID,
 	})
 	if err != nil {
 		return extConn{}, nil, err
 	}
-	c := extConn{rpc: d.rpc, aliases: desc.ExtensionAliases}
+	c := extConn{rpc: rpc, aliases: desc.ExtensionAliases}
 	if len(desc.ExtensionAttributes) > 0 {
 		c.attrs = make(map[string][]string, len(desc.ExtensionAttributes))
 		for resource, a := range desc.ExtensionAttributes {
@@ -269,15 +270,12 @@ type extPlugin struct {
 	txs *pending[core.Tx]
 }
 
-// extDispensed is what extPlugin dispenses: the driver's client, and the
+// extDispensed is what extPlugin dispenses: the connection, and the
 // broker id of the transaction service served for it.
 type extDispensed struct {
-	rpc  edpb.ExtensionDriverClient
+	dispensed
 	txID uint32
-	done context.Context
 }
-
-func (d *extDispensed) exited() context.Context { return d.done }
 
 // GRPCServer is not supported on the host side.
 func (p *extPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
@@ -293,7 +291,7 @@ func (p *extPlugin) GRPCClient(ctx context.Context, broker *plugin.GRPCBroker, c
 		edpb.RegisterTransactionServer(s, &txServer{calls: p.txs})
 		return s
 	})
-	return &extDispensed{rpc: edpb.NewExtensionDriverClient(conn), txID: id, done: ctx}, nil
+	return &extDispensed{dispensed: dispensed{conn: conn, done: ctx}, txID: id}, nil
 }
 
 // txServer serves Transaction: it routes each read to the transaction of

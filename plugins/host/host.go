@@ -24,6 +24,12 @@
 // (TypeDriverUnavailable, ExtensionDriverUnavailable). All of these are of
 // core.KindUnavailable. Nothing the driver does can panic or hang the host.
 //
+// Transport. go-plugin's gRPC connection starts and describes the driver
+// and serves the host's callbacks. The driver's hook calls go on the
+// protocol's call channel, a unix socket carrying the same messages one
+// call at a time per connection, when the driver offers it (drivers built
+// with plugins/sdk do), and over gRPC otherwise or with Config.PlainGRPC.
+//
 // Supervision. When the driver process exits, the driver is restarted with
 // exponential backoff, negotiates the API version again and, if Initialize
 // had been called, is initialized again. Calls made meanwhile fail fast.
@@ -35,17 +41,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/plugins/base"
+	"github.com/ml2go/ml2go/plugins/internal/channel"
 	"github.com/ml2go/ml2go/plugins/internal/transport"
 	"github.com/ml2go/ml2go/plugins/internal/wire"
 )
@@ -108,6 +118,10 @@ type Config struct {
 	// MaxRestarts, when positive, is the number of consecutive failed
 	// restarts after which the driver is given up on (StateFailed).
 	MaxRestarts int
+	// PlainGRPC makes every call go over go-plugin's gRPC connection,
+	// even to a driver that offers the call channel (see the plugins
+	// README): the way a driver written without plugins/sdk is called.
+	PlainGRPC bool
 }
 
 func (c *Config) setDefaults() {
@@ -171,6 +185,10 @@ type Health struct {
 	PID int
 	// APIVersion is the negotiated API version of the driver's kind.
 	APIVersion uint32
+	// CallChannel tells whether the running process takes its calls on
+	// the call channel (a driver built with plugins/sdk) rather than over
+	// gRPC.
+	CallChannel bool
 	// Since is when State was entered.
 	Since time.Time
 }
@@ -190,9 +208,10 @@ type kindSpec[C any] struct {
 	// plugin is the host side of the go-plugin plugin, shared by the
 	// driver's processes: it serves the host's callbacks on the broker.
 	plugin plugin.Plugin
-	// describe runs Describe on what the plugin dispensed; it returns the
-	// connection and the API versions the driver speaks.
-	describe func(ctx context.Context, raw any) (C, []uint32, error)
+	// describe runs Describe on what the plugin dispensed, calling the
+	// driver through cc; it returns the connection and the API versions
+	// the driver speaks.
+	describe func(ctx context.Context, raw any, cc grpc.ClientConnInterface) (C, []uint32, error)
 	// accept, if set, checks a new process's connection against the
 	// previous one's (nil for the first): a refusal gives up on the
 	// driver.
@@ -208,6 +227,10 @@ type process[C any] struct {
 	spec *kindSpec[C]
 	log  hclog.Logger
 
+	// callDir holds the sockets of the processes' call channels.
+	callDir string
+	starts  int // processes started, which names their sockets
+
 	mu          sync.Mutex
 	gen         *generation[C] // nil unless running
 	last        C              // the connection of the last process that started
@@ -221,11 +244,24 @@ type process[C any] struct {
 // generation is one run of the driver process.
 type generation[C any] struct {
 	client     *plugin.Client
+	calls      *channel.Client // nil when calls go over gRPC
+	callPath   string          // where the process may serve the channel
 	conn       C
 	done       context.Context // canceled when the process exits
 	pid        int
 	apiVersion uint32
 	started    time.Time
+}
+
+// kill kills the process and releases its call channel.
+func (g *generation[C]) kill() {
+	g.client.Kill()
+	if g.calls != nil {
+		_ = g.calls.Close()
+	}
+	if g.callPath != "" {
+		_ = os.Remove(g.callPath)
+	}
 }
 
 // refusal is an error that gives up on the driver at once.
@@ -243,13 +279,21 @@ func load[C any](ctx context.Context, cfg Config, spec *kindSpec[C]) (*process[C
 		return nil, errors.New("host: Config.Command is empty")
 	}
 	p := &process[C]{cfg: cfg, spec: spec, log: cfg.Logger.Named(cfg.Name), stop: make(chan struct{})}
+	if !cfg.PlainGRPC {
+		dir, err := os.MkdirTemp("", "ml2go-driver-")
+		if err != nil {
+			return nil, fmt.Errorf("host: directory for the call channel: %w", err)
+		}
+		p.callDir = dir
+	}
 	g, err := p.start(ctx, nil)
 	if err != nil {
+		p.removeCallDir()
 		return nil, err
 	}
-	p.health = Health{State: StateRunning, PID: g.pid, APIVersion: g.apiVersion, Since: time.Now()}
+	p.health = Health{State: StateRunning, PID: g.pid, APIVersion: g.apiVersion, CallChannel: g.calls != nil, Since: time.Now()}
 	p.gen, p.last = g, g.conn
-	p.log.Info(string(spec.kind)+" driver started", "pid", g.pid, "api_version", g.apiVersion)
+	p.log.Info(string(spec.kind)+" driver started", "pid", g.pid, "api_version", g.apiVersion, "call_channel", g.calls != nil)
 	p.wg.Add(1)
 	go p.supervise(g)
 	return p, nil
@@ -283,10 +327,18 @@ func (p *process[C]) close() error {
 	p.setState(StateFailed, errors.New("closed"))
 	p.mu.Unlock()
 	if g != nil {
-		g.client.Kill()
+		g.kill()
 	}
 	p.wg.Wait()
+	p.removeCallDir()
 	return nil
+}
+
+// removeCallDir removes the directory of the call channels' sockets.
+func (p *process[C]) removeCallDir() {
+	if p.callDir != "" {
+		_ = os.RemoveAll(p.callDir)
+	}
 }
 
 // start runs a new process and negotiates with it; prev is the connection
@@ -296,6 +348,12 @@ func (p *process[C]) start(ctx context.Context, prev *C) (*generation[C], error)
 	cmd.Env = cmd.Environ()
 	if v := transport.LogLevelEnvVar(p.log); v != "" {
 		cmd.Env = append(cmd.Env, v)
+	}
+	var callPath string
+	if p.callDir != "" {
+		p.starts++
+		callPath = filepath.Join(p.callDir, fmt.Sprintf("%d.sock", p.starts))
+		cmd.Env = append(cmd.Env, channel.EnvSocket+"="+callPath)
 	}
 	cmd.Env = append(cmd.Env, p.cfg.Env...)
 	client := plugin.NewClient(&plugin.ClientConfig{
@@ -307,46 +365,60 @@ func (p *process[C]) start(ctx context.Context, prev *C) (*generation[C], error)
 		StartTimeout:     p.cfg.StartTimeout,
 		GRPCDialOptions:  transport.DialOptions(),
 	})
-	g, err := p.connect(ctx, client, prev)
-	if err != nil {
-		client.Kill()
+	g := &generation[C]{client: client, callPath: callPath}
+	if err := p.connect(ctx, g, prev); err != nil {
+		g.kill()
 		return nil, fmt.Errorf("start %s driver %s: %w", p.spec.kind, p.cfg.Name, err)
 	}
 	return g, nil
 }
 
-func (p *process[C]) connect(ctx context.Context, client *plugin.Client, prev *C) (*generation[C], error) {
-	cp, err := client.Client()
+// connect completes g: it dispenses the driver, dials its call channel if
+// it offers one, describes it and negotiates the API version.
+func (p *process[C]) connect(ctx context.Context, g *generation[C], prev *C) error {
+	cp, err := g.client.Client()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	raw, err := cp.Dispense(p.spec.pluginName)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	var cc grpc.ClientConnInterface = grpcConnOf(raw)
+	if g.callPath != "" {
+		// The process listens before it completes the handshake, if it
+		// listens at all.
+		calls, err := channel.Dial(g.callPath)
+		switch {
+		case err == nil:
+			g.calls, cc = calls, calls
+		case !channel.Unsupported(err):
+			p.log.Warn("call channel unusable; calling over gRPC", "error", err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.StartTimeout)
 	defer cancel()
-	conn, versions, err := p.spec.describe(ctx, raw)
+	conn, versions, err := p.spec.describe(ctx, raw, cc)
 	if status.Code(err) == codes.Unimplemented {
-		return nil, &refusal{fmt.Errorf("the binary serves no %s driver (%w)", p.spec.kind, err)}
+		return &refusal{fmt.Errorf("the binary serves no %s driver (%w)", p.spec.kind, err)}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("describe: %w", err)
+		return fmt.Errorf("describe: %w", err)
 	}
 	v, err := base.Negotiate(p.spec.kind, p.cfg.Name, p.spec.versions, versions)
 	if err != nil {
-		return nil, &refusal{err}
+		return &refusal{err}
 	}
 	if p.spec.accept != nil {
 		if err := p.spec.accept(conn, prev); err != nil {
-			return nil, &refusal{err}
+			return &refusal{err}
 		}
 	}
-	g := &generation[C]{client: client, conn: conn, done: doneOf(raw), apiVersion: v, started: time.Now()}
-	if rc := client.ReattachConfig(); rc != nil {
+	g.conn, g.done, g.apiVersion, g.started = conn, doneOf(raw), v, time.Now()
+	if rc := g.client.ReattachConfig(); rc != nil {
 		g.pid = rc.Pid
 	}
-	return g, nil
+	return nil
 }
 
 // setState records a state change and logs it; p.mu is held.
@@ -391,7 +463,7 @@ func (p *process[C]) supervise(g *generation[C]) {
 		p.health.PID = 0
 		p.setState(StateRestarting, fmt.Errorf("driver process %d exited", g.pid))
 		p.mu.Unlock()
-		g.client.Kill() // reap and release its resources
+		g.kill() // reap and release its resources
 		if time.Since(g.started) >= p.cfg.BackoffResetAfter {
 			backoff = p.cfg.RestartBackoff
 		}
@@ -437,18 +509,18 @@ func (p *process[C]) restart() (*generation[C], error) {
 	}
 	if initialized {
 		if err := p.spec.initialize(ctx, g.conn, g.apiVersion); err != nil {
-			g.client.Kill()
+			g.kill()
 			return nil, fmt.Errorf("initialize %s driver %s after restart: %w", p.spec.kind, p.cfg.Name, p.callError(ctx, err))
 		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		g.client.Kill()
+		g.kill()
 		return nil, errors.New("closed")
 	}
 	p.gen, p.last = g, g.conn
-	p.health.PID, p.health.APIVersion = g.pid, g.apiVersion
+	p.health.PID, p.health.APIVersion, p.health.CallChannel = g.pid, g.apiVersion, g.calls != nil
 	p.setState(StateRunning, nil)
 	return g, nil
 }
@@ -520,16 +592,28 @@ func (p *process[C]) callError(ctx context.Context, err error) error {
 		Message: fmt.Sprintf("%s %s is unavailable: %s.", p.spec.title, p.cfg.Name, status.Convert(err).Message())}
 }
 
-// dispensed is what every kind's host plugin dispenses: a connection that
-// knows when its process exits.
-type dispensed interface {
-	// exited is canceled when the process exits.
-	exited() context.Context
+// dispensed is what every kind's host plugin dispenses: go-plugin's
+// connection, which knows when its process exits.
+type dispensed struct {
+	// conn is go-plugin's gRPC connection to the process.
+	conn *grpc.ClientConn
+	// done is canceled when the process exits.
+	done context.Context
 }
 
+// base returns d; kinds embed dispensed.
+func (d *dispensed) base() *dispensed { return d }
+
 func doneOf(raw any) context.Context {
-	if d, ok := raw.(dispensed); ok {
-		return d.exited()
+	if d, ok := raw.(interface{ base() *dispensed }); ok {
+		return d.base().done
 	}
 	return context.Background()
+}
+
+func grpcConnOf(raw any) *grpc.ClientConn {
+	if d, ok := raw.(interface{ base() *dispensed }); ok {
+		return d.base().conn
+	}
+	return nil
 }

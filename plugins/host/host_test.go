@@ -137,8 +137,27 @@ func TestLoadFailsForMissingBinary(t *testing.T) {
 	assert.Contains(t, err.Error(), "gone")
 }
 
+// transports are the two ways the host calls a driver: the call channel,
+// which drivers built with plugins/sdk offer, and plain gRPC, which every
+// driver speaks.
+var transports = []struct {
+	name    string
+	channel bool
+	mod     func(*host.Config)
+}{
+	{"channel", true, func(*host.Config) {}},
+	{"grpc", false, func(c *host.Config) { c.PlainGRPC = true }},
+}
+
 func TestRoundTripThroughML2(t *testing.T) {
-	e := newEnv(t, load(t))
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { testRoundTripThroughML2(t, tr.mod, tr.channel) })
+	}
+}
+
+func testRoundTripThroughML2(t *testing.T, mod func(*host.Config), channel bool) {
+	e := newEnv(t, load(t, mod))
+	assert.Equal(t, channel, e.driver.Health().CallChannel)
 	n, err := e.plugin.CreateNetwork(e.ctx, &ml2.NetworkRequest{Name: ptr("net")})
 	require.NoError(t, err)
 	n, err = e.plugin.UpdateNetwork(e.ctx, n.ID, &ml2.NetworkRequest{Name: ptr("net2")})
@@ -162,7 +181,13 @@ func TestRoundTripThroughML2(t *testing.T) {
 }
 
 func TestPrecommitErrorIsTypedAndRollsBack(t *testing.T) {
-	e := newEnv(t, load(t))
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { testPrecommitErrorIsTypedAndRollsBack(t, tr.mod) })
+	}
+}
+
+func testPrecommitErrorIsTypedAndRollsBack(t *testing.T, mod func(*host.Config)) {
+	e := newEnv(t, load(t, mod))
 	n, err := e.plugin.CreateNetwork(e.ctx, &ml2.NetworkRequest{Name: ptr("good")})
 	require.NoError(t, err)
 	for _, tc := range []struct {
@@ -201,6 +226,12 @@ func TestPrecommitErrorIsTypedAndRollsBack(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { testTimeout(t, tr.mod) })
+	}
+}
+
+func testTimeout(t *testing.T, mod func(*host.Config)) {
 	for _, tc := range []struct {
 		name     string
 		timeout  time.Duration // the driver's default
@@ -210,7 +241,7 @@ func TestTimeout(t *testing.T) {
 		{"caller_deadline", 10 * time.Second, 300 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, load(t, func(c *host.Config) { c.CallTimeout = tc.timeout }))
+			e := newEnv(t, load(t, mod, func(c *host.Config) { c.CallTimeout = tc.timeout }))
 			ctx := e.ctx
 			if tc.deadline > 0 {
 				var cancel context.CancelFunc
@@ -233,7 +264,13 @@ func TestTimeout(t *testing.T) {
 }
 
 func TestPanicRestartsDriver(t *testing.T) {
-	e := newEnv(t, load(t))
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { testPanicRestartsDriver(t, tr.mod, tr.channel) })
+	}
+}
+
+func testPanicRestartsDriver(t *testing.T, mod func(*host.Config), channel bool) {
+	e := newEnv(t, load(t, mod))
 	pid := e.driver.Health().PID
 	before := e.snapshot()
 	_, err := e.plugin.CreateNetwork(e.ctx, &ml2.NetworkRequest{Name: ptr("panic")})
@@ -244,13 +281,20 @@ func TestPanicRestartsDriver(t *testing.T) {
 
 	h := waitRunning(t, e.driver, 1)
 	assert.NotEqual(t, pid, h.PID)
+	assert.Equal(t, channel, h.CallChannel, "the new process takes calls as the old one did")
 	require.Error(t, h.LastError)
 	_, err = e.plugin.CreateNetwork(e.ctx, &ml2.NetworkRequest{Name: ptr("after")})
 	require.NoError(t, err)
 }
 
 func TestKillUnderLoad(t *testing.T) {
-	d := load(t)
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { testKillUnderLoad(t, tr.mod) })
+	}
+}
+
+func testKillUnderLoad(t *testing.T, mod func(*host.Config)) {
+	d := load(t, mod)
 	require.NoError(t, d.Initialize(context.Background()))
 	pid := d.Health().PID
 
@@ -312,7 +356,13 @@ func TestCallsFailFastWhileDown(t *testing.T) {
 }
 
 func TestBindPortThroughBroker(t *testing.T) {
-	e := newEnv(t, load(t))
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { testBindPortThroughBroker(t, tr.mod) })
+	}
+}
+
+func testBindPortThroughBroker(t *testing.T, mod func(*host.Config)) {
+	e := newEnv(t, load(t, mod))
 	n, err := e.plugin.CreateNetwork(e.ctx, &ml2.NetworkRequest{})
 	require.NoError(t, err)
 	_, err = e.plugin.CreateSubnet(e.ctx, &ml2.SubnetRequest{NetworkID: n.ID, IPVersion: 4, CIDR: mustPrefix("10.0.0.0/24")})
@@ -359,12 +409,36 @@ func TestTypedErrorsSurviveTheWire(t *testing.T) {
 	inproc := logger.New(nil)
 	inproc.FailOn("CreateNetworkPrecommit", core.InvalidInput("the test plugin refuses %q", "invalid"))
 	local := newEnvWith(t, "inproc", inproc)
-	remote := newEnv(t, load(t))
 	_, lerr := local.plugin.CreateNetwork(local.ctx, &ml2.NetworkRequest{Name: ptr("invalid")})
-	_, rerr := remote.plugin.CreateNetwork(remote.ctx, &ml2.NetworkRequest{Name: ptr("invalid")})
-	assert.Equal(t, lerr.Error(), rerr.Error())
-	assert.Equal(t, core.TypeOf(lerr), core.TypeOf(rerr))
-	assert.Equal(t, core.KindOf(lerr), core.KindOf(rerr))
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			remote := newEnv(t, load(t, tr.mod))
+			_, rerr := remote.plugin.CreateNetwork(remote.ctx, &ml2.NetworkRequest{Name: ptr("invalid")})
+			assert.Equal(t, lerr.Error(), rerr.Error())
+			assert.Equal(t, core.TypeOf(lerr), core.TypeOf(rerr))
+			assert.Equal(t, core.KindOf(lerr), core.KindOf(rerr))
+		})
+	}
+}
+
+// TestCallChannelSocketsAreRemoved checks that a driver's call-channel
+// sockets, and their directory, are gone once the driver is closed, even
+// after a process was killed and left its socket behind.
+func TestCallChannelSocketsAreRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	socketDirs := func() []string {
+		dirs, err := filepath.Glob(filepath.Join(tmp, "ml2go-driver-*"))
+		require.NoError(t, err)
+		return dirs
+	}
+	d := load(t)
+	require.Len(t, socketDirs(), 1, "one directory for the driver's sockets")
+	require.NoError(t, syscall.Kill(d.Health().PID, syscall.SIGKILL))
+	h := waitRunning(t, d, 1)
+	assert.True(t, h.CallChannel)
+	require.NoError(t, d.Close())
+	assert.Empty(t, socketDirs())
 }
 
 // snapshot is everything a failed operation must leave unchanged.

@@ -59,16 +59,17 @@ func Load(ctx context.Context, cfg Config) (*Driver, error) {
 	return &Driver{p: p, cbs: cbs}, nil
 }
 
-func describeMech(ctx context.Context, raw any) (mechConn, []uint32, error) {
+func describeMech(ctx context.Context, raw any, cc grpc.ClientConnInterface) (mechConn, []uint32, error) {
 	d := raw.(*mechDispensed)
-	desc, err := d.rpc.Describe(ctx, &pb.DescribeRequest{
+	rpc := pb.NewMechanismDriverClient(cc)
+	desc, err := rpc.Describe(ctx, &pb.DescribeRequest{
 		HostApiVersions:  base.SupportedMechanismDriverAPIVersions,
 		CallbackBrokerId: d.callbackID,
 	})
 	if err != nil {
 		return mechConn{}, nil, err
 	}
-	c := mechConn{rpc: d.rpc, connectivity: core.Connectivity(desc.Connectivity)}
+	c := mechConn{rpc: rpc, connectivity: core.Connectivity(desc.Connectivity)}
 	if c.connectivity == "" {
 		c.connectivity = core.ConnectivityLegacy
 	}
@@ -100,15 +101,12 @@ type mechPlugin struct {
 	cbs *callbackServer
 }
 
-// mechDispensed is what mechPlugin dispenses: the driver's client, and the
+// mechDispensed is what mechPlugin dispenses: the connection, and the
 // broker id of the callback service served for it.
 type mechDispensed struct {
-	rpc        pb.MechanismDriverClient
+	dispensed
 	callbackID uint32
-	done       context.Context
 }
-
-func (d *mechDispensed) exited() context.Context { return d.done }
 
 // GRPCServer is not supported on the host side.
 func (p *mechPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
@@ -124,5 +122,5 @@ func (p *mechPlugin) GRPCClient(ctx context.Context, broker *plugin.GRPCBroker, 
 		pb.RegisterHostCallbacksServer(s, p.cbs)
 		return s
 	})
-	return &mechDispensed{rpc: pb.NewMechanismDriverClient(conn), callbackID: id, done: ctx}, nil
+	return &mechDispensed{dispensed: dispensed{conn: conn, done: ctx}, callbackID: id}, nil
 }

@@ -77,16 +77,17 @@ func LoadTypeDriver(ctx context.Context, cfg Config) (*TypeDriver, error) {
 	return &TypeDriver{p: p, allocs: allocs, networkType: p.lastConn().networkType}, nil
 }
 
-func describeType(ctx context.Context, raw any) (typeConn, []uint32, error) {
+func describeType(ctx context.Context, raw any, cc grpc.ClientConnInterface) (typeConn, []uint32, error) {
 	d := raw.(*typeDispensed)
-	desc, err := d.rpc.Describe(ctx, &tdpb.DescribeRequest{
+	rpc := tdpb.NewTypeDriverClient(cc)
+	desc, err := rpc.Describe(ctx, &tdpb.DescribeRequest{
 		HostApiVersions:   base.SupportedTypeDriverAPIVersions,
 		AllocatorBrokerId: d.allocatorID,
 	})
 	if err != nil {
 		return typeConn{}, nil, err
 	}
-	return typeConn{rpc: d.rpc, networkType: desc.NetworkType, mtus: &sync.Map{}}, desc.ApiVersions, nil
+	return typeConn{rpc: rpc, networkType: desc.NetworkType, mtus: &sync.Map{}}, desc.ApiVersions, nil
 }
 
 // Name returns the driver's configured name.
@@ -204,15 +205,12 @@ type typePlugin struct {
 	allocs *pending[core.SegmentAllocator]
 }
 
-// typeDispensed is what typePlugin dispenses: the driver's client, and the
+// typeDispensed is what typePlugin dispenses: the connection, and the
 // broker id of the allocator service served for it.
 type typeDispensed struct {
-	rpc         tdpb.TypeDriverClient
+	dispensed
 	allocatorID uint32
-	done        context.Context
 }
-
-func (d *typeDispensed) exited() context.Context { return d.done }
 
 // GRPCServer is not supported on the host side.
 func (p *typePlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
@@ -228,7 +226,7 @@ func (p *typePlugin) GRPCClient(ctx context.Context, broker *plugin.GRPCBroker, 
 		tdpb.RegisterSegmentAllocatorServer(s, &allocatorServer{calls: p.allocs})
 		return s
 	})
-	return &typeDispensed{rpc: tdpb.NewTypeDriverClient(conn), allocatorID: id, done: ctx}, nil
+	return &typeDispensed{dispensed: dispensed{conn: conn, done: ctx}, allocatorID: id}, nil
 }
 
 // allocatorServer serves SegmentAllocator: it routes each request to the

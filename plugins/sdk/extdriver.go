@@ -14,6 +14,7 @@ import (
 
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/plugins/base"
+	"github.com/ml2go/ml2go/plugins/internal/channel"
 	"github.com/ml2go/ml2go/plugins/internal/wire"
 	edpb "github.com/ml2go/ml2go/plugins/proto/extdriver/v1"
 )
@@ -28,12 +29,13 @@ type extPlugin struct {
 	noClient
 	name   string
 	driver core.ExtensionDriver
+	calls  *channel.Server // nil without the call channel
 }
 
 // GRPCServer registers the driver's service.
 func (p *extPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
 	host := newHostConn(broker, edpb.NewTransactionClient)
-	edpb.RegisterExtensionDriverServer(s, &extServer{name: p.name, d: p.driver, host: host})
+	edpb.RegisterExtensionDriverServer(channel.Registrar(s, p.calls), &extServer{name: p.name, d: p.driver, host: host})
 	return nil
 }
 

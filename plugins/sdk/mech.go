@@ -9,6 +9,7 @@ import (
 
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/plugins/base"
+	"github.com/ml2go/ml2go/plugins/internal/channel"
 	"github.com/ml2go/ml2go/plugins/internal/wire"
 	pb "github.com/ml2go/ml2go/plugins/proto/mechdriver/v1"
 )
@@ -19,12 +20,13 @@ type mechPlugin struct {
 	name   string
 	driver core.MechanismDriver
 	log    hclog.Logger
+	calls  *channel.Server // nil without the call channel
 }
 
 // GRPCServer registers the driver's service.
 func (p *mechPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
 	host := newHostConn(broker, pb.NewHostCallbacksClient)
-	pb.RegisterMechanismDriverServer(s, &server{name: p.name, d: p.driver, log: p.log, host: host})
+	pb.RegisterMechanismDriverServer(channel.Registrar(s, p.calls), &server{name: p.name, d: p.driver, log: p.log, host: host})
 	return nil
 }
 

@@ -2,7 +2,9 @@
 // binary. Each driver is a plain core value, exactly as it would be
 // in-process — a core.MechanismDriver, a core.TypeDriver or a
 // core.ExtensionDriver — and Serve serves it to the ml2go host over
-// hashicorp/go-plugin (gRPC). Generated protocol code stays out of sight.
+// hashicorp/go-plugin (gRPC), and on the protocol's call channel when the
+// host offers one (the hook calls then skip gRPC's machinery; see the
+// plugins README). Generated protocol code stays out of sight.
 //
 //	func main() {
 //		log := sdk.Logger("acme")
@@ -54,6 +56,7 @@ import (
 
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/plugins/base"
+	"github.com/ml2go/ml2go/plugins/internal/channel"
 	"github.com/ml2go/ml2go/plugins/internal/transport"
 )
 
@@ -139,22 +142,31 @@ func Serve(name string, opts ...Option) {
 	if cfg.log == nil {
 		cfg.log = Logger(name)
 	}
-	plugins := plugin.PluginSet{}
-	if cfg.mech != nil {
-		plugins[base.MechanismDriverPluginName] = &mechPlugin{name: name, driver: cfg.mech, log: cfg.log}
-	}
-	if cfg.typ != nil {
-		plugins[base.TypeDriverPluginName] = &typePlugin{name: name, driver: cfg.typ}
-	}
-	if cfg.ext != nil {
-		plugins[base.ExtensionDriverPluginName] = &extPlugin{name: name, driver: cfg.ext}
-	}
-	if len(plugins) == 0 {
+	if cfg.mech == nil && cfg.typ == nil && cfg.ext == nil {
 		cfg.log.Error("sdk.Serve: no driver to serve")
 		os.Exit(1)
 	}
+	calls := listenCalls(cfg.log)
+	plugins := plugin.PluginSet{}
+	if cfg.mech != nil {
+		plugins[base.MechanismDriverPluginName] = &mechPlugin{name: name, driver: cfg.mech, log: cfg.log, calls: calls}
+	}
+	if cfg.typ != nil {
+		plugins[base.TypeDriverPluginName] = &typePlugin{name: name, driver: cfg.typ, calls: calls}
+	}
+	if cfg.ext != nil {
+		plugins[base.ExtensionDriverPluginName] = &extPlugin{name: name, driver: cfg.ext, calls: calls}
+	}
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
+	}
+	if calls != nil {
+		go func() {
+			if err := calls.Serve(); err != nil {
+				cfg.log.Error("call channel stopped", "error", err)
+			}
+		}()
+		defer calls.Close()
 	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: base.HandshakeConfig,
@@ -162,6 +174,22 @@ func Serve(name string, opts ...Option) {
 		GRPCServer:      newGRPCServer,
 		Logger:          cfg.log,
 	})
+}
+
+// listenCalls listens on the call channel's socket when the host named
+// one; the host then sends the driver's calls there rather than over gRPC
+// (see plugins/internal/channel). Without it, everything goes over gRPC.
+func listenCalls(log hclog.Logger) *channel.Server {
+	path := os.Getenv(channel.EnvSocket)
+	if path == "" {
+		return nil
+	}
+	s, err := channel.Listen(path)
+	if err != nil {
+		log.Warn("call channel unavailable; serving calls over gRPC only", "error", err)
+		return nil
+	}
+	return s
 }
 
 // newGRPCServer is the driver's gRPC server, with the protocol's transport

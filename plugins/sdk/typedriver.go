@@ -8,6 +8,7 @@ import (
 
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/plugins/base"
+	"github.com/ml2go/ml2go/plugins/internal/channel"
 	"github.com/ml2go/ml2go/plugins/internal/wire"
 	tdpb "github.com/ml2go/ml2go/plugins/proto/typedriver/v1"
 )
@@ -17,12 +18,13 @@ type typePlugin struct {
 	noClient
 	name   string
 	driver core.TypeDriver
+	calls  *channel.Server // nil without the call channel
 }
 
 // GRPCServer registers the driver's service.
 func (p *typePlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
 	host := newHostConn(broker, tdpb.NewSegmentAllocatorClient)
-	tdpb.RegisterTypeDriverServer(s, &typeServer{name: p.name, d: p.driver, host: host})
+	tdpb.RegisterTypeDriverServer(channel.Registrar(s, p.calls), &typeServer{name: p.name, d: p.driver, host: host})
 	return nil
 }
 
