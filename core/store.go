@@ -22,6 +22,19 @@ type Store interface {
 	Close() error
 }
 
+// PortsCreator is implemented by a Tx that can insert several ports, each
+// with the first address of its automatic allocation, in one statement.
+// The orchestrator uses it, when the store offers it, to store port creates
+// that arrive together in one transaction.
+type PortsCreator interface {
+	// CreatePortsWithIP inserts ports[i] as CreatePortWithIP does, with
+	// ips[i] when that is not nil, and reports for each port whether its
+	// address was allocated. If a port cannot be inserted, it returns the
+	// error CreatePort would return for that port; the transaction must
+	// then be rolled back.
+	CreatePortsWithIP(ctx context.Context, ports []*Port, ips []*IPAllocation) (allocated []bool, err error)
+}
+
 // Tx is one transaction. Methods return typed core errors (NetworkNotFound,
 // MacAddressInUse, DuplicateEntry, ...). Update* methods write the mutable
 // attributes of the given value, compare-and-swap on its RevisionNumber (a

@@ -18,6 +18,7 @@ type Plugin struct {
 	exts  []core.NamedExtensionDriver
 	log   hclog.Logger
 	macs  macSource
+	batch portBatcher // port creates stored together
 }
 
 // New builds a plugin from cfg, picking drivers from reg, and initializes

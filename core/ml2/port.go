@@ -25,8 +25,32 @@ func (p *Plugin) CreatePort(ctx context.Context, req *PortRequest) (*core.Port, 
 	if err != nil {
 		return nil, err
 	}
+	net, err := p.storePort(ctx, req, port)
+	if err != nil {
+		return nil, err
+	}
+	pc := newPortContext(p, port, nil, net, net.Segments)
+	if err := p.mechs.call("create_port_postcommit", createPost, func(d core.MechanismDriver) error {
+		return d.CreatePortPostcommit(ctx, pc)
+	}); err != nil {
+		if derr := p.DeletePort(ctx, port.ID); derr != nil {
+			p.log.Error("could not delete port after failed postcommit", "port", port.ID, "error", derr)
+		}
+		return nil, err
+	}
+	if shouldBind(port) {
+		if port, err = p.bind(ctx, port.ID); err != nil {
+			return nil, err
+		}
+	}
+	return port, p.extendPort(ctx, port)
+}
+
+// storePortAlone stores a new port in a transaction of its own: quota,
+// network, insert, addresses and precommits. It returns the port's network.
+func (p *Plugin) storePortAlone(ctx context.Context, req *PortRequest, port *core.Port) (*core.Network, error) {
 	var net *core.Network
-	err = p.store.Update(ctx, func(tx core.Tx) error {
+	err := p.store.Update(ctx, func(tx core.Tx) error {
 		port.FixedIPs, port.Status = nil, core.StatusDown
 		if err := p.checkQuota(ctx, tx, port.ProjectID, "port"); err != nil {
 			return err
@@ -72,21 +96,7 @@ func (p *Plugin) CreatePort(ctx context.Context, req *PortRequest) (*core.Port, 
 	if err != nil {
 		return nil, err
 	}
-	pc := newPortContext(p, port, nil, net, net.Segments)
-	if err := p.mechs.call("create_port_postcommit", createPost, func(d core.MechanismDriver) error {
-		return d.CreatePortPostcommit(ctx, pc)
-	}); err != nil {
-		if derr := p.DeletePort(ctx, port.ID); derr != nil {
-			p.log.Error("could not delete port after failed postcommit", "port", port.ID, "error", derr)
-		}
-		return nil, err
-	}
-	if shouldBind(port) {
-		if port, err = p.bind(ctx, port.ID); err != nil {
-			return nil, err
-		}
-	}
-	return port, p.extendPort(ctx, port)
+	return net, nil
 }
 
 // newPort validates a create request outside the transaction.

@@ -73,7 +73,9 @@
 // every statement is a round trip, GetNetworkSubnets reads a network with
 // its subnets in one query and CreatePortWithIP inserts a port and its
 // first address in one statement, so that a port create is four
-// statements with BEGIN and COMMIT. Other listings are
+// statements with BEGIN and COMMIT; CreatePortsWithIP (core.PortsCreator)
+// inserts any number of ports and their first addresses in one statement,
+// from arrays of their columns, for the orchestrator's batched creates. Other listings are
 // one query for the resources and one set-based query per kind of detail
 // (fixed IPs, binding levels), whatever their size. The pure-Go SQLite driver costs per cell read, so
 // on SQLite every table keeps its row as a JSON array in a generated

@@ -5,12 +5,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/lib/pq"
 
 	"github.com/ml2go/ml2go/core"
 )
@@ -145,6 +147,143 @@ func (t *tx) createPort(ctx context.Context, p *core.Port, ip *core.IPAllocation
 	}
 	p.CreatedAt, p.UpdatedAt, p.RevisionNumber = now, now, 0
 	return allocated == 1, nil
+}
+
+// Interface guard.
+var _ core.PortsCreator = (*tx)(nil)
+
+// CreatePortsWithIP inserts ports as CreatePortWithIP does, each with its
+// address when it has one; of two ports given the same address, the first
+// gets it. On PostgreSQL the ports and their addresses are
+// one statement whatever their number; on SQLite, where a statement is no
+// round trip, they are inserted one by one.
+func (t *tx) CreatePortsWithIP(ctx context.Context, ports []*core.Port, ips []*core.IPAllocation) ([]bool, error) {
+	if len(ips) != len(ports) {
+		return nil, fmt.Errorf("sqlstore: %d ports but %d addresses", len(ports), len(ips))
+	}
+	allocated := make([]bool, len(ports))
+	for i, ip := range ips {
+		if ip != nil && !ip.IP.IsValid() {
+			return nil, core.InvalidInput("no IP address to allocate in subnet %s", ip.SubnetID)
+		}
+		if ip != nil && t.s.engine == engineSQLite {
+			ok, err := t.CreatePortWithIP(ctx, ports[i], *ip)
+			if err != nil {
+				return nil, err
+			}
+			allocated[i] = ok
+		} else if t.s.engine == engineSQLite {
+			if err := t.CreatePort(ctx, ports[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if t.s.engine == engineSQLite || len(ports) == 0 {
+		return allocated, nil
+	}
+	return allocated, t.createPorts(ctx, ports, ips, allocated)
+}
+
+// portsInsert inserts the ports, and the addresses of those that have one,
+// given as arrays of their columns, and returns the ids of the ports and of
+// the ports whose address it allocated. Rows that conflict are skipped, as
+// portInsert skips them; of two ports given the same address, the first
+// gets it.
+const portsInsert = `WITH v AS (SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[],
+			?::text[], ?::boolean[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+			?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+			?::text[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY
+		AS v(id, project_id, name, description, network_id, admin_state_up, mac_address,
+			device_id, device_owner, status, host_id, vnic_type, profile, vif_type, vif_details,
+			extra, tags, ip_subnet, ip_key, ip, ip_network, ord)),
+	p AS (INSERT INTO ports (id, project_id, name, description, created_at, updated_at,
+			revision_number, network_id, admin_state_up, mac_address, device_id, device_owner,
+			status, host_id, vnic_type, profile, vif_type, vif_details, extra, tags)
+		SELECT v.id, v.project_id, v.name, v.description, ?, ?, 0, v.network_id, v.admin_state_up,
+			v.mac_address, v.device_id, v.device_owner, v.status, v.host_id, v.vnic_type, v.profile,
+			v.vif_type, v.vif_details, v.extra, v.tags
+		FROM v WHERE EXISTS (SELECT 1 FROM networks n WHERE n.id = v.network_id) ORDER BY v.ord
+		ON CONFLICT DO NOTHING RETURNING id),
+	a AS (INSERT INTO ip_allocations (subnet_id, ip_key, ip, port_id, network_id)
+		SELECT v.ip_subnet, v.ip_key, v.ip, v.id, v.ip_network FROM v JOIN p ON p.id = v.id
+		WHERE v.ip_subnet <> '' AND EXISTS (SELECT 1 FROM subnets s WHERE s.id = v.ip_subnet)
+		ORDER BY v.ord ON CONFLICT DO NOTHING RETURNING port_id)
+	SELECT (SELECT coalesce(array_agg(id), '{}') FROM p), (SELECT coalesce(array_agg(port_id), '{}') FROM a)`
+
+// createPorts inserts ports with their addresses in one statement
+// (PostgreSQL only) and marks in allocated the ports whose address it
+// allocated.
+func (t *tx) createPorts(ctx context.Context, ports []*core.Port, ips []*core.IPAllocation, allocated []bool) error {
+	n := len(ports)
+	cols := make([][]string, 20) // every column but admin_state_up
+	for i := range cols {
+		cols[i] = make([]string, 0, n)
+	}
+	up := make([]bool, 0, n)
+	for i, p := range ports {
+		if p.ID == "" {
+			p.ID = uuid.NewString()
+		}
+		p.MACAddress = normalizeMAC(p.MACAddress)
+		if err := checkLevels(p); err != nil {
+			return err
+		}
+		m, err := encodePortMaps(p)
+		if err != nil {
+			return err
+		}
+		var ipSubnet, key, addr, ipNet string
+		if ip := ips[i]; ip != nil {
+			ipSubnet, key, addr, ipNet = ip.SubnetID, ipKey(ip.IP), addrText(ip.IP), ip.NetworkID
+		}
+		b := &p.Binding
+		for c, v := range []string{p.ID, p.ProjectID, p.Name, p.Description, p.NetworkID,
+			p.MACAddress, p.DeviceID, p.DeviceOwner, p.Status, b.HostID, b.VNICType, m.profile,
+			b.VIFType, m.vifDetails, m.extra, m.tags, ipSubnet, key, addr, ipNet} {
+			cols[c] = append(cols[c], v)
+		}
+		up = append(up, p.AdminStateUp)
+	}
+	now := t.s.now()
+	args := make([]any, 0, 23)
+	for c := range cols {
+		if c == 5 {
+			args = append(args, pq.BoolArray(up))
+		}
+		args = append(args, pq.StringArray(cols[c]))
+	}
+	args = append(args, now.Unix(), now.Unix())
+	var added, withIP pq.StringArray
+	t.nets = nil
+	if err := t.queryRow(ctx, portsInsert, args...).Scan(&added, &withIP); err != nil {
+		return wrap("create ports", err)
+	}
+	if len(added) != n {
+		inserted := make(map[string]bool, len(added))
+		for _, id := range added {
+			inserted[id] = true
+		}
+		for _, p := range ports {
+			if !inserted[p.ID] {
+				return t.portInsertConflict(ctx, p)
+			}
+		}
+	}
+	got := make(map[string]bool, len(withIP))
+	for _, id := range withIP {
+		got[id] = true
+	}
+	for i, p := range ports {
+		allocated[i] = got[p.ID]
+		if err := t.insertLevels(ctx, p.ID, p.Binding.Levels); err != nil {
+			return err
+		}
+		if err := t.setTags(ctx, tagPorts, p.ID, p.Tags, false); err != nil {
+			return err
+		}
+		p.CreatedAt, p.UpdatedAt, p.RevisionNumber = now, now, 0
+	}
+	return nil
 }
 
 // portInsertConflict explains a port insert that added no row.

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml2go/ml2go/core"
@@ -240,5 +241,77 @@ func TestCreatePortWithIP(t *testing.T) {
 			require.Len(t, got, 1)
 			return nil
 		})
+	})
+}
+
+func TestCreatePortsWithIP(t *testing.T) {
+	storeTest(t, func(t *testing.T, s *sqlstore.Store) {
+		createNetwork(t, s, network("n1", "p1"))
+		createNetwork(t, s, network("n2", "p1"))
+		createSubnet(t, s, subnet("s1", "n1", "10.0.0.0/24"))
+		createSubnet(t, s, subnet("s2", "n2", "10.1.0.0/24"))
+		alloc := func(subnetID, netID, portID, ip string) *core.IPAllocation {
+			return &core.IPAllocation{SubnetID: subnetID, NetworkID: netID, PortID: portID, IP: netip.MustParseAddr(ip)}
+		}
+		createPort(t, s, port("old", "n1", "fa:16:3e:00:00:99"), fixedIP("s1", "10.0.0.9"))
+
+		t.Run("stored_together", func(t *testing.T) {
+			tagged := port("b", "n2", "FA:16:3E:00:00:02")
+			tagged.Tags = []string{"red"}
+			tagged.Binding.Profile = map[string]any{"k": "v"}
+			ports := []*core.Port{port("a", "n1", "fa:16:3e:00:00:01"), tagged, port("c", "n1", "fa:16:3e:00:00:03"),
+				port("d", "n1", "fa:16:3e:00:00:04"), port("e", "n1", "fa:16:3e:00:00:05")}
+			ips := []*core.IPAllocation{alloc("s1", "n1", "a", "10.0.0.5"), alloc("s2", "n2", "b", "10.1.0.5"),
+				alloc("s1", "n1", "c", "10.0.0.9"), // taken by "old"
+				alloc("s1", "n1", "d", "10.0.0.5"), // taken by "a" in the same call
+				nil}
+			update(t, s, func(tx core.Tx) error {
+				got, err := tx.(core.PortsCreator).CreatePortsWithIP(ctx, ports, ips)
+				require.NoError(t, err)
+				assert.Equal(t, []bool{true, true, false, false, false}, got)
+				return nil
+			})
+			assert.Equal(t, []core.FixedIP{fixedIP("s1", "10.0.0.5")}, getPort(t, s, "a").FixedIPs)
+			b := getPort(t, s, "b")
+			assert.Equal(t, []core.FixedIP{fixedIP("s2", "10.1.0.5")}, b.FixedIPs)
+			assert.Equal(t, "fa:16:3e:00:00:02", b.MACAddress)
+			assert.Equal(t, []string{"red"}, b.Tags)
+			assert.Equal(t, map[string]any{"k": "v"}, b.Binding.Profile)
+			assert.Equal(t, "port-b", b.Name)
+			assert.False(t, b.CreatedAt.IsZero())
+			for _, id := range []string{"c", "d", "e"} {
+				assert.Empty(t, getPort(t, s, id).FixedIPs, id)
+			}
+		})
+
+		for _, tc := range []struct {
+			name, typ string
+			bad       *core.Port
+		}{
+			{"mac_clash", "MacAddressInUse", port("x", "n1", "fa:16:3e:00:00:01")},
+			{"unknown_network", "NetworkNotFound", port("x", "nope", "fa:16:3e:00:00:77")},
+			{"duplicate_id", "NeutronDbObjectDuplicateEntry", port("a", "n1", "fa:16:3e:00:00:78")},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ports := []*core.Port{port("ok", "n1", "fa:16:3e:00:00:10"), tc.bad}
+				err := s.Update(ctx, func(tx core.Tx) error {
+					_, err := tx.(core.PortsCreator).CreatePortsWithIP(ctx, ports,
+						[]*core.IPAllocation{alloc("s1", "n1", "ok", "10.0.0.20"), nil})
+					return err
+				})
+				requireType(t, err, tc.typ)
+				view(t, s, func(tx core.Tx) error {
+					_, err := tx.GetPort(ctx, "ok")
+					requireType(t, err, "PortNotFound")
+					return nil
+				})
+			})
+		}
+
+		err := s.Update(ctx, func(tx core.Tx) error {
+			_, err := tx.(core.PortsCreator).CreatePortsWithIP(ctx, []*core.Port{port("y", "n1", "fa:16:3e:00:00:11")}, nil)
+			return err
+		})
+		require.Error(t, err, "one address, or nil, per port")
 	})
 }

@@ -1,0 +1,299 @@
+package ml2
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/ml2go/ml2go/core"
+)
+
+// Port creates are stored with group commit. A create that finds no other
+// being stored runs its transaction at once, alone. Creates that arrive
+// while one is stored wait, and are then stored together: one transaction
+// for all of them, with one quota check per project, one read per network,
+// one statement inserting every port and its first address where the store
+// can (core.PortsCreator), then every port's precommits, and one commit.
+// On a database where every statement is a round trip, that is what lets
+// concurrent creates scale: a batch costs about what one create costs.
+//
+// Each create keeps its own semantics. A create the batch cannot store for
+// a reason of its own (its project's quota, its network) is stored alone
+// afterwards, which gives it its own result. When anything fails the batch
+// as a whole (a precommit, a MAC clash, an extension driver), the batch is
+// rolled back and each of its creates is stored alone; precommits may
+// therefore run twice for a port, as they may on any retried transaction.
+// Postcommits and binding run afterwards, for each port on its own
+// request's goroutine.
+
+// maxBatch bounds the creates stored in one transaction.
+const maxBatch = 64
+
+// portBatcher queues the creates that arrive while others are stored.
+type portBatcher struct {
+	mu      sync.Mutex
+	busy    bool          // a create or a batch is being stored
+	waiting []*portCreate // creates that arrived meanwhile
+}
+
+// portCreate is the transactional part of one port create.
+type portCreate struct {
+	ctx  context.Context
+	req  *PortRequest
+	port *core.Port
+	done chan struct{} // closed when the batch is done with it
+
+	// Results, valid once done is closed.
+	net   *core.Network
+	alone bool // the batch did not store it: it must be stored alone
+}
+
+// batchable reports whether a create may be stored with others: one that
+// asks for its own MAC or addresses is stored alone, so that a clash is
+// its own.
+func batchable(req *PortRequest) bool {
+	return req.MACAddress == nil && req.FixedIPs == nil
+}
+
+// storePort stores a new port (quota, network, insert, addresses,
+// precommits, commit), batched with concurrent creates when it can be, and
+// returns its network.
+func (p *Plugin) storePort(ctx context.Context, req *PortRequest, port *core.Port) (*core.Network, error) {
+	if !batchable(req) {
+		return p.storePortAlone(ctx, req, port)
+	}
+	b := &p.batch
+	b.mu.Lock()
+	if b.busy {
+		c := &portCreate{ctx: ctx, req: req, port: port, done: make(chan struct{})}
+		b.waiting = append(b.waiting, c)
+		b.mu.Unlock()
+		<-c.done
+		if c.alone {
+			return p.storePortAlone(ctx, req, port)
+		}
+		return c.net, nil
+	}
+	b.busy = true
+	b.mu.Unlock()
+	defer func() { // even if a driver panics: the batcher must not stay busy
+		if batch := b.next(); batch != nil {
+			go p.storeBatches(batch)
+		}
+	}()
+	return p.storePortAlone(ctx, req, port)
+}
+
+// next takes the creates that are waiting, up to maxBatch, or marks the
+// batcher idle when there are none.
+func (b *portBatcher) next() []*portCreate {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.waiting) == 0 {
+		b.busy = false
+		return nil
+	}
+	n := min(len(b.waiting), maxBatch)
+	batch := b.waiting[:n:n]
+	b.waiting = b.waiting[n:]
+	if len(b.waiting) == 0 {
+		b.waiting = nil
+	}
+	return batch
+}
+
+// storeBatches stores batch, then every batch that queued meanwhile, until
+// none is waiting.
+func (p *Plugin) storeBatches(batch []*portCreate) {
+	for batch != nil {
+		p.storeBatch(batch)
+		batch = p.batch.next()
+	}
+}
+
+// storeBatch stores the creates of batch in one transaction, and releases
+// them.
+func (p *Plugin) storeBatch(batch []*portCreate) {
+	defer func() {
+		// A panicking in-process driver must not take the server down
+		// from this goroutine, where no request handler recovers it: each
+		// create then runs alone, on its request's goroutine.
+		if r := recover(); r != nil {
+			p.log.Error("port create batch panicked; storing its ports one by one", "ports", len(batch), "panic", r)
+			for _, c := range batch {
+				c.alone = true
+			}
+		}
+		for _, c := range batch {
+			close(c.done)
+		}
+	}()
+	if len(batch) == 1 {
+		// Alone, on its own goroutine: its own context, its own retries.
+		batch[0].alone = true
+		return
+	}
+	ctx := context.WithoutCancel(batch[0].ctx)
+	err := p.store.Update(ctx, func(tx core.Tx) error { return p.storeTogether(ctx, tx, batch) })
+	if err != nil {
+		p.log.Debug("port create batch failed; storing its ports one by one", "ports", len(batch), "error", err)
+		for _, c := range batch {
+			c.alone = true
+		}
+	}
+}
+
+// storeTogether is the transaction of a batch. A create that fails for a
+// reason of its own is marked alone and left out; any other failure fails
+// the batch.
+func (p *Plugin) storeTogether(ctx context.Context, tx core.Tx, batch []*portCreate) error {
+	for _, c := range batch { // the transaction may be a retry
+		c.alone, c.net = false, nil
+		c.port.FixedIPs, c.port.Status = nil, core.StatusDown
+	}
+	if err := p.checkBatchQuotas(ctx, tx, batch); err != nil {
+		return err
+	}
+	subnets, err := p.batchNetworks(ctx, tx, batch)
+	if err != nil {
+		return err
+	}
+	var (
+		members []*portCreate
+		ports   []*core.Port
+		claims  []*core.IPAllocation
+		allocs  []*ipAllocator
+	)
+	for _, c := range batch {
+		if c.alone {
+			continue
+		}
+		for _, e := range p.exts {
+			if err := e.Driver.ProcessCreatePort(c.ctx, tx, c.req.Extensions, c.port); err != nil {
+				return err
+			}
+		}
+		alloc := &ipAllocator{tx: tx, port: c.port, subnets: subnets[c.port.NetworkID]}
+		claim := alloc.probe()
+		c.port.MACAddress = p.macs.Generate()
+		members, ports, claims, allocs = append(members, c), append(ports, c.port), append(claims, claim), append(allocs, alloc)
+	}
+	if len(members) == 0 {
+		return nil
+	}
+	claimed, err := createPorts(ctx, tx, ports, claims)
+	if err != nil {
+		return err
+	}
+	for i, c := range members {
+		var first *core.FixedIP
+		if claimed[i] {
+			first = &core.FixedIP{SubnetID: claims[i].SubnetID, IPAddress: claims[i].IP}
+		}
+		if c.port.FixedIPs, err = allocs[i].automatic(ctx, first); err != nil {
+			return err
+		}
+	}
+	for _, c := range members {
+		pc := newPortContext(p, c.port, nil, c.net, c.net.Segments)
+		if err := p.mechs.call("create_port_precommit", precommit, func(d core.MechanismDriver) error {
+			return d.CreatePortPrecommit(c.ctx, pc)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBatchQuotas checks each project's quota for all its creates at
+// once; the creates of a project over its quota are left to be stored
+// alone, which gives each its own answer.
+func (p *Plugin) checkBatchQuotas(ctx context.Context, tx core.Tx, batch []*portCreate) error {
+	if p.cfg.Quotas == nil {
+		return nil
+	}
+	perProject := map[string][]*portCreate{}
+	var projects []string
+	for _, c := range batch {
+		id := c.port.ProjectID
+		if _, ok := perProject[id]; !ok {
+			projects = append(projects, id)
+		}
+		perProject[id] = append(perProject[id], c)
+	}
+	for _, id := range projects {
+		creates := perProject[id]
+		if err := p.cfg.Quotas.CheckInTx(ctx, tx, id, "port", len(creates)); err != nil {
+			if !isTyped(err) {
+				return err
+			}
+			for _, c := range creates {
+				c.alone = true
+			}
+		}
+	}
+	return nil
+}
+
+// batchNetworks reads each network of the batch once, sets each create's
+// network, and returns the subnets by network. Creates on a network that
+// cannot be read (it does not exist) are left to be stored alone.
+func (p *Plugin) batchNetworks(ctx context.Context, tx core.Tx, batch []*portCreate) (map[string][]*core.Subnet, error) {
+	nets := map[string]*core.Network{}
+	subnets := map[string][]*core.Subnet{}
+	for _, c := range batch {
+		if c.alone {
+			continue
+		}
+		id := c.port.NetworkID
+		n, seen := nets[id]
+		if !seen {
+			var ss []*core.Subnet
+			var err error
+			n, ss, err = tx.GetNetworkSubnets(ctx, id)
+			if err != nil && !isTyped(err) {
+				return nil, err
+			}
+			nets[id], subnets[id] = n, ss
+		}
+		if n == nil {
+			c.alone = true
+			continue
+		}
+		c.net = n
+	}
+	return subnets, nil
+}
+
+// createPorts inserts ports, each with its claim when it has one, in one
+// statement when the store offers it.
+func createPorts(ctx context.Context, tx core.Tx, ports []*core.Port, claims []*core.IPAllocation) ([]bool, error) {
+	for i, c := range claims {
+		if c != nil {
+			c.PortID = ports[i].ID
+		}
+	}
+	if pc, ok := tx.(core.PortsCreator); ok {
+		return pc.CreatePortsWithIP(ctx, ports, claims)
+	}
+	claimed := make([]bool, len(ports))
+	for i, port := range ports {
+		var err error
+		if claims[i] != nil {
+			claimed[i], err = tx.CreatePortWithIP(ctx, port, *claims[i])
+		} else {
+			err = tx.CreatePort(ctx, port)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return claimed, nil
+}
+
+// isTyped reports whether err is a typed core error: an answer about the
+// request, not a failure of the store.
+func isTyped(err error) bool {
+	var ce *core.Error
+	return errors.As(err, &ce)
+}
