@@ -57,7 +57,7 @@ func BenchmarkCreatePort(b *testing.B) {
 func BenchmarkHookCall(b *testing.B) {
 	for _, tr := range transports {
 		b.Run(tr.name, func(b *testing.B) {
-			d := load(b, tr.mod, func(c *host.Config) { c.Env = []string{"ML2GO_TESTPLUGIN_QUIET=1"} })
+			d := load(b, tr.mod, quiet)
 			pc := mechtest.NewPortContext(&core.Port{Standard: core.Standard{ID: "p", Name: "p"}, NetworkID: "n"},
 				core.Segment{ID: "s", NetworkType: core.TypeLocal})
 			ctx := context.Background()
@@ -66,6 +66,65 @@ func BenchmarkHookCall(b *testing.B) {
 				if err := d.CreatePortPrecommit(ctx, pc); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// quiet silences the test plugin's logger driver.
+func quiet(c *host.Config) { c.Env = append(c.Env, "ML2GO_TESTPLUGIN_QUIET=1") }
+
+// BenchmarkBindPort measures binding a port out of process, on each way
+// the host and the driver may talk (see callbackTransports):
+//
+//   - bind_port: one BindPort call on its own, in which the driver makes
+//     one SetBinding callback into the host; no store involved;
+//   - create_port: a port create with a binding host through ml2.Plugin on
+//     an in-memory SQLite store (create precommit and postcommit, the
+//     binding, and the store's work).
+func BenchmarkBindPort(b *testing.B) {
+	for _, tr := range callbackTransports {
+		b.Run(tr.name, func(b *testing.B) {
+			d := load(b, tr.mod, quiet)
+			b.Run("bind_port", func(b *testing.B) {
+				seg := core.Segment{ID: "s", NetworkType: core.TypeLocal}
+				pc := mechtest.NewPortContext(&core.Port{Standard: core.Standard{ID: "p", Name: "p"}, NetworkID: "n",
+					Binding: core.PortBinding{HostID: "host1", VNICType: core.VNICNormal}}, seg)
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					pc.SetBindings = pc.SetBindings[:0]
+					if err := d.BindPort(ctx, pc); err != nil {
+						b.Fatal(err)
+					}
+					if len(pc.SetBindings) != 1 {
+						b.Fatalf("SetBinding calls: %d, want 1", len(pc.SetBindings))
+					}
+				}
+			})
+			b.Run("create_port", func(b *testing.B) {
+				e := newEnvWith(b, "remote", d)
+				n, err := e.plugin.CreateNetwork(e.ctx, &ml2.NetworkRequest{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := e.plugin.CreateSubnet(e.ctx, &ml2.SubnetRequest{NetworkID: n.ID, IPVersion: 4, CIDR: mustPrefix("10.0.0.0/16")}); err != nil {
+					b.Fatal(err)
+				}
+				req := &ml2.PortRequest{NetworkID: n.ID, HostID: ptr("host1"), VNICType: ptr(core.VNICNormal)}
+				b.ReportAllocs()
+				for b.Loop() {
+					p, err := e.plugin.CreatePort(e.ctx, req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if p.Binding.VIFType != core.VIFTypeOther {
+						b.Fatalf("vif_type %q, want %q", p.Binding.VIFType, core.VIFTypeOther)
+					}
+				}
+			})
+			if h := d.Health(); h.CallChannel != tr.channel || h.CallbackChannel != tr.callbacks {
+				b.Fatalf("health %+v: the transport is not %s", h, tr.name)
 			}
 		})
 	}

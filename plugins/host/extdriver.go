@@ -3,12 +3,9 @@ package host
 import (
 	"context"
 	"encoding/json"
-	"errors"
-
 	"reflect"
 	"slices"
 
-	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -61,6 +58,7 @@ type extConn struct {
 // not be started; nothing is left running.
 func LoadExtensionDriver(ctx context.Context, cfg Config) (*ExtensionDriver, error) {
 	txs := newPending[core.Tx]()
+	srv := &txServer{calls: txs}
 	spec := &kindSpec[extConn]{
 		kind:        base.KindExtension,
 		title:       "Extension driver",
@@ -68,7 +66,7 @@ func LoadExtensionDriver(ctx context.Context, cfg Config) (*ExtensionDriver, err
 		versions:    base.SupportedExtensionDriverAPIVersions,
 		unavailable: ExtensionDriverUnavailable,
 		timeout:     ExtensionDriverTimeout,
-		plugin:      &extPlugin{txs: txs},
+		callbacks:   func(r grpc.ServiceRegistrar) { edpb.RegisterTransactionServer(r, srv) },
 		describe:    describeExt,
 		initialize: func(ctx context.Context, c extConn, v uint32) error {
 			_, err := c.rpc.Initialize(ctx, &edpb.InitializeRequest{ApiVersion: v})
@@ -82,12 +80,11 @@ func LoadExtensionDriver(ctx context.Context, cfg Config) (*ExtensionDriver, err
 	return &ExtensionDriver{p: p, txs: txs}, nil
 }
 
-func describeExt(ctx context.Context, raw any, cc grpc.ClientConnInterface) (extConn, []uint32, error) {
-	d := raw.(*extDispensed)
+func describeExt(ctx context.Context, cc grpc.ClientConnInterface, brokerID uint32) (extConn, []uint32, error) {
 	rpc := edpb.NewExtensionDriverClient(cc)
 	desc, err := rpc.Describe(ctx, &edpb.DescribeRequest{
 		HostApiVersions:     base.SupportedExtensionDriverAPIVersions,
-		TransactionBrokerId: d.txID,
+		TransactionBrokerId: brokerID,
 	})
 	if err != nil {
 		return extConn{}, nil, err
@@ -261,37 +258,6 @@ func (d *ExtensionDriver) ProcessUpdatePort(ctx context.Context, tx core.Tx, req
 // ExtendPort calls the driver's hook.
 func (d *ExtensionDriver) ExtendPort(ctx context.Context, p *core.Port) error {
 	return d.extend(ctx, "ExtendPort", p, &p.Extra, edpb.ExtensionDriverClient.ExtendPort)
-}
-
-// extPlugin is the go-plugin plugin of the host side of an extension
-// driver.
-type extPlugin struct {
-	plugin.NetRPCUnsupportedPlugin
-	txs *pending[core.Tx]
-}
-
-// extDispensed is what extPlugin dispenses: the connection, and the
-// broker id of the transaction service served for it.
-type extDispensed struct {
-	dispensed
-	txID uint32
-}
-
-// GRPCServer is not supported on the host side.
-func (p *extPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
-	return errors.New("host: the host side serves no driver")
-}
-
-// GRPCClient starts the transaction service on the broker and returns the
-// connection. ctx is canceled when the process exits.
-func (p *extPlugin) GRPCClient(ctx context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
-	id := broker.NextId()
-	go broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
-		s := grpc.NewServer(opts...)
-		edpb.RegisterTransactionServer(s, &txServer{calls: p.txs})
-		return s
-	})
-	return &extDispensed{dispensed: dispensed{conn: conn, done: ctx}, txID: id}, nil
 }
 
 // txServer serves Transaction: it routes each read to the transaction of

@@ -66,11 +66,18 @@ func TestLoadExtensionDriver(t *testing.T) {
 
 // TestExtensionDriverAttributes: what the out-of-process extension driver
 // stores in Process* hooks (reading the port's network through the
-// transaction callbacks) and adds in Extend* hooks shows up on every read,
-// next to the in-process port_security driver's attribute; the plugin
-// reports its alias and attributes.
+// transaction callbacks, whichever way it makes them) and adds in Extend*
+// hooks shows up on every read, next to the in-process port_security
+// driver's attribute; the plugin reports its alias and attributes.
 func TestExtensionDriverAttributes(t *testing.T) {
-	e := newExtEnv(t, loadExt(t))
+	for _, tr := range callbackTransports {
+		t.Run(tr.name, func(t *testing.T) { testExtensionDriverAttributes(t, tr) })
+	}
+}
+
+func testExtensionDriverAttributes(t *testing.T, tr transport) {
+	ed := loadExt(t, tr.mod)
+	e := newExtEnv(t, ed)
 	ctx := e.ctx
 	assert.Equal(t, []string{portsecurity.Alias, "ml2go-test-color"}, e.plugin.ExtensionAliases())
 	assert.Equal(t, []string{portsecurity.Attribute, color, shade}, e.plugin.ExtensionAttributes("ports"))
@@ -93,6 +100,9 @@ func TestExtensionDriverAttributes(t *testing.T) {
 	p, err := e.plugin.CreatePort(ctx, &ml2.PortRequest{NetworkID: n.ID})
 	require.NoError(t, err)
 	assert.Equal(t, want, p.Extra, "a port takes its network's color, read in the transaction")
+	h := ed.Health()
+	assert.Equal(t, tr.channel, h.CallChannel, "calls on the channel")
+	assert.Equal(t, tr.callbacks, h.CallbackChannel, "transaction reads on the channel")
 
 	for _, tc := range []struct {
 		name string
@@ -116,9 +126,15 @@ func TestExtensionDriverAttributes(t *testing.T) {
 // TestExtensionDriverProcessErrorRollsBack: an error from the
 // out-of-process driver's Process* hook (which runs in the transaction,
 // like a precommit) fails the operation with the driver's typed error and
-// leaves the store unchanged.
+// leaves the store unchanged, on either transport.
 func TestExtensionDriverProcessErrorRollsBack(t *testing.T) {
-	ed := loadExt(t)
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { testExtensionDriverProcessErrorRollsBack(t, tr) })
+	}
+}
+
+func testExtensionDriverProcessErrorRollsBack(t *testing.T, tr transport) {
+	ed := loadExt(t, tr.mod)
 	e := newExtEnv(t, ed)
 	ctx := e.ctx
 	n, err := e.plugin.CreateNetwork(ctx, &ml2.NetworkRequest{Name: ptr("net")})

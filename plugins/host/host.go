@@ -24,11 +24,15 @@
 // (TypeDriverUnavailable, ExtensionDriverUnavailable). All of these are of
 // core.KindUnavailable. Nothing the driver does can panic or hang the host.
 //
-// Transport. go-plugin's gRPC connection starts and describes the driver
-// and serves the host's callbacks. The driver's hook calls go on the
-// protocol's call channel, a unix socket carrying the same messages one
-// call at a time per connection, when the driver offers it (drivers built
-// with plugins/sdk do), and over gRPC otherwise or with Config.PlainGRPC.
+// Transport. go-plugin's gRPC connection starts and describes the driver.
+// The driver's hook calls go on the protocol's call channel, a unix socket
+// carrying the same messages one call at a time per connection, when the
+// driver offers it (drivers built with plugins/sdk do), and over gRPC
+// otherwise. The driver's callbacks into the host (binding, segment
+// allocation, transaction reads) take the channel the other way: the host
+// serves its callback service on a socket of its own as well as on
+// go-plugin's broker, and a driver built with plugins/sdk calls it there.
+// Config.PlainGRPC keeps both directions on gRPC.
 //
 // Supervision. When the driver process exits, the driver is restarted with
 // exponential backoff, negotiates the API version again and, if Initialize
@@ -120,7 +124,8 @@ type Config struct {
 	MaxRestarts int
 	// PlainGRPC makes every call go over go-plugin's gRPC connection,
 	// even to a driver that offers the call channel (see the plugins
-	// README): the way a driver written without plugins/sdk is called.
+	// README), and serves the driver's callbacks on go-plugin's broker
+	// only: the way a driver written without plugins/sdk is called.
 	PlainGRPC bool
 }
 
@@ -189,6 +194,12 @@ type Health struct {
 	// the call channel (a driver built with plugins/sdk) rather than over
 	// gRPC.
 	CallChannel bool
+	// CallbackChannel tells whether the running process makes its
+	// callbacks into the host on the call channel rather than over
+	// go-plugin's broker: whether it has connected to the host's end of
+	// the channel, as a driver built with plugins/sdk does when it is
+	// described.
+	CallbackChannel bool
 	// Since is when State was entered.
 	Since time.Time
 }
@@ -205,13 +216,14 @@ type kindSpec[C any] struct {
 	versions []uint32
 	// unavailable and timeout are the types of the host's own errors.
 	unavailable, timeout string
-	// plugin is the host side of the go-plugin plugin, shared by the
-	// driver's processes: it serves the host's callbacks on the broker.
-	plugin plugin.Plugin
-	// describe runs Describe on what the plugin dispensed, calling the
-	// driver through cc; it returns the connection and the API versions
-	// the driver speaks.
-	describe func(ctx context.Context, raw any, cc grpc.ClientConnInterface) (C, []uint32, error)
+	// callbacks registers the kind's callback service on r. It registers
+	// the same value every time: the host serves it to each of the
+	// driver's processes, on go-plugin's broker and on the call channel.
+	callbacks func(r grpc.ServiceRegistrar)
+	// describe runs Describe, calling the driver through cc and
+	// announcing the broker id of the callback service; it returns the
+	// connection and the API versions the driver speaks.
+	describe func(ctx context.Context, cc grpc.ClientConnInterface, brokerID uint32) (C, []uint32, error)
 	// accept, if set, checks a new process's connection against the
 	// previous one's (nil for the first): a refusal gives up on the
 	// driver.
@@ -227,7 +239,9 @@ type process[C any] struct {
 	spec *kindSpec[C]
 	log  hclog.Logger
 
-	// callDir holds the sockets of the processes' call channels.
+	// callDir holds the sockets of the processes' call channels, both
+	// ends: "<n>.sock", where process n serves hook calls, and
+	// "<n>-host.sock", where the host serves its callbacks.
 	callDir string
 	starts  int // processes started, which names their sockets
 
@@ -246,6 +260,7 @@ type generation[C any] struct {
 	client     *plugin.Client
 	calls      *channel.Client // nil when calls go over gRPC
 	callPath   string          // where the process may serve the channel
+	hostCalls  *channel.Server // serves the process's callbacks; nil without the channel
 	conn       C
 	done       context.Context // canceled when the process exits
 	pid        int
@@ -253,7 +268,7 @@ type generation[C any] struct {
 	started    time.Time
 }
 
-// kill kills the process and releases its call channel.
+// kill kills the process and releases both ends of its call channel.
 func (g *generation[C]) kill() {
 	g.client.Kill()
 	if g.calls != nil {
@@ -261,6 +276,9 @@ func (g *generation[C]) kill() {
 	}
 	if g.callPath != "" {
 		_ = os.Remove(g.callPath)
+	}
+	if g.hostCalls != nil {
+		_ = g.hostCalls.Close() // and removes its socket
 	}
 }
 
@@ -303,7 +321,9 @@ func load[C any](ctx context.Context, cfg Config, spec *kindSpec[C]) (*process[C
 func (p *process[C]) Health() Health {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.health
+	h := p.health
+	h.CallbackChannel = p.gen != nil && p.gen.hostCalls != nil && p.gen.hostCalls.Connected()
+	return h
 }
 
 // lastConn returns the connection of the last process that started.
@@ -349,28 +369,54 @@ func (p *process[C]) start(ctx context.Context, prev *C) (*generation[C], error)
 	if v := transport.LogLevelEnvVar(p.log); v != "" {
 		cmd.Env = append(cmd.Env, v)
 	}
-	var callPath string
+	var (
+		callPath  string
+		hostCalls *channel.Server
+	)
 	if p.callDir != "" {
 		p.starts++
 		callPath = filepath.Join(p.callDir, fmt.Sprintf("%d.sock", p.starts))
 		cmd.Env = append(cmd.Env, channel.EnvSocket+"="+callPath)
+		hostPath := filepath.Join(p.callDir, fmt.Sprintf("%d-host.sock", p.starts))
+		if hostCalls = p.listenCallbacks(hostPath); hostCalls != nil {
+			cmd.Env = append(cmd.Env, channel.EnvHostSocket+"="+hostPath)
+		}
 	}
 	cmd.Env = append(cmd.Env, p.cfg.Env...)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  base.HandshakeConfig,
-		Plugins:          plugin.PluginSet{p.spec.pluginName: p.spec.plugin},
+		Plugins:          plugin.PluginSet{p.spec.pluginName: &hostPlugin{register: p.spec.callbacks, calls: hostCalls}},
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           p.log,
 		StartTimeout:     p.cfg.StartTimeout,
 		GRPCDialOptions:  transport.DialOptions(),
 	})
-	g := &generation[C]{client: client, callPath: callPath}
+	g := &generation[C]{client: client, callPath: callPath, hostCalls: hostCalls}
 	if err := p.connect(ctx, g, prev); err != nil {
 		g.kill()
 		return nil, fmt.Errorf("start %s driver %s: %w", p.spec.kind, p.cfg.Name, err)
 	}
 	return g, nil
+}
+
+// listenCallbacks listens on path for the callbacks of a process about to
+// start, and serves them there until the generation is killed; nil, with a
+// warning, if it cannot (the process then calls back over the broker).
+// The services are registered when the process's plugin is dispensed,
+// before the driver is described and so before it can make a callback.
+func (p *process[C]) listenCallbacks(path string) *channel.Server {
+	s, err := channel.Listen(path)
+	if err != nil {
+		p.log.Warn("call channel for callbacks unavailable; serving them on the broker only", "error", err)
+		return nil
+	}
+	go func() {
+		if err := s.Serve(); err != nil {
+			p.log.Warn("call channel for callbacks stopped", "error", err)
+		}
+	}()
+	return s
 }
 
 // connect completes g: it dispenses the driver, dials its call channel if
@@ -384,7 +430,11 @@ func (p *process[C]) connect(ctx context.Context, g *generation[C], prev *C) err
 	if err != nil {
 		return err
 	}
-	var cc grpc.ClientConnInterface = grpcConnOf(raw)
+	d, ok := raw.(*dispensed)
+	if !ok {
+		return fmt.Errorf("host: the %s plugin dispensed %T", p.spec.pluginName, raw)
+	}
+	var cc grpc.ClientConnInterface = d.conn
 	if g.callPath != "" {
 		// The process listens before it completes the handshake, if it
 		// listens at all.
@@ -398,7 +448,7 @@ func (p *process[C]) connect(ctx context.Context, g *generation[C], prev *C) err
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.StartTimeout)
 	defer cancel()
-	conn, versions, err := p.spec.describe(ctx, raw, cc)
+	conn, versions, err := p.spec.describe(ctx, cc, d.brokerID)
 	if status.Code(err) == codes.Unimplemented {
 		return &refusal{fmt.Errorf("the binary serves no %s driver (%w)", p.spec.kind, err)}
 	}
@@ -414,7 +464,7 @@ func (p *process[C]) connect(ctx context.Context, g *generation[C], prev *C) err
 			return &refusal{err}
 		}
 	}
-	g.conn, g.done, g.apiVersion, g.started = conn, doneOf(raw), v, time.Now()
+	g.conn, g.done, g.apiVersion, g.started = conn, d.done, v, time.Now()
 	if rc := g.client.ReattachConfig(); rc != nil {
 		g.pid = rc.Pid
 	}
@@ -592,28 +642,45 @@ func (p *process[C]) callError(ctx context.Context, err error) error {
 		Message: fmt.Sprintf("%s %s is unavailable: %s.", p.spec.title, p.cfg.Name, status.Convert(err).Message())}
 }
 
-// dispensed is what every kind's host plugin dispenses: go-plugin's
-// connection, which knows when its process exits.
+// hostPlugin is the go-plugin plugin of the host side of one driver
+// process, whatever its kind: it serves the kind's callback service on
+// go-plugin's broker and, when calls is set, on the host's end of the
+// process's call channel.
+type hostPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	register func(grpc.ServiceRegistrar)
+	calls    *channel.Server // nil without the call channel
+}
+
+// GRPCServer is not supported on the host side.
+func (p *hostPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
+	return errors.New("host: the host side serves no driver")
+}
+
+// GRPCClient registers the callback service on the call channel and on a
+// gRPC server it serves on the broker, and returns the connection. ctx is
+// canceled when the process exits.
+//
+// The gRPC server is made here rather than when the broker asks for it,
+// so that the service is registered on both at once, before the driver is
+// described. The broker's server options carry only TLS credentials,
+// which the host does not configure: the process is a child on a local
+// socket.
+func (p *hostPlugin) GRPCClient(ctx context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	srv := grpc.NewServer()
+	p.register(channel.Registrar(srv, p.calls))
+	id := broker.NextId()
+	go broker.AcceptAndServe(id, func([]grpc.ServerOption) *grpc.Server { return srv })
+	return &dispensed{conn: conn, done: ctx, brokerID: id}, nil
+}
+
+// dispensed is what hostPlugin dispenses: go-plugin's connection, which
+// knows when its process exits, and the broker id of the callback service.
 type dispensed struct {
 	// conn is go-plugin's gRPC connection to the process.
 	conn *grpc.ClientConn
 	// done is canceled when the process exits.
 	done context.Context
-}
-
-// base returns d; kinds embed dispensed.
-func (d *dispensed) base() *dispensed { return d }
-
-func doneOf(raw any) context.Context {
-	if d, ok := raw.(interface{ base() *dispensed }); ok {
-		return d.base().done
-	}
-	return context.Background()
-}
-
-func grpcConnOf(raw any) *grpc.ClientConn {
-	if d, ok := raw.(interface{ base() *dispensed }); ok {
-		return d.base().conn
-	}
-	return nil
+	// brokerID names the callback service on the broker.
+	brokerID uint32
 }

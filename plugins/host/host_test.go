@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +25,7 @@ import (
 	"github.com/ml2go/ml2go/mechdrivers/mechtest"
 	"github.com/ml2go/ml2go/plugins/base"
 	"github.com/ml2go/ml2go/plugins/host"
+	"github.com/ml2go/ml2go/plugins/internal/channel"
 	"github.com/ml2go/ml2go/typedrivers/local"
 	"github.com/ml2go/ml2go/typedrivers/vlan"
 )
@@ -137,17 +139,32 @@ func TestLoadFailsForMissingBinary(t *testing.T) {
 	assert.Contains(t, err.Error(), "gone")
 }
 
-// transports are the two ways the host calls a driver: the call channel,
-// which drivers built with plugins/sdk offer, and plain gRPC, which every
-// driver speaks.
-var transports = []struct {
-	name    string
-	channel bool
-	mod     func(*host.Config)
-}{
-	{"channel", true, func(*host.Config) {}},
-	{"grpc", false, func(c *host.Config) { c.PlainGRPC = true }},
+// transport is a way the host and a driver talk.
+type transport struct {
+	name string
+	// channel: the host's calls go on the call channel; callbacks: the
+	// driver's callbacks into the host do.
+	channel, callbacks bool
+	mod                func(*host.Config)
 }
+
+// transports are the two ways the host and a driver talk: the call
+// channel both ways, which drivers built with plugins/sdk use, and plain
+// gRPC (go-plugin's connection, and its broker for the callbacks), which
+// every driver speaks.
+var transports = []transport{
+	{"channel", true, true, func(*host.Config) {}},
+	{"grpc", false, false, func(c *host.Config) { c.PlainGRPC = true }},
+}
+
+// callbackTransports are the transports, and for the tests of the
+// driver's callbacks a driver that takes the host's calls on the channel
+// but calls back over the broker, as one does that does not know the
+// host's end of the channel (it is hidden from its environment here).
+var callbackTransports = append(slices.Clip(transports), transport{
+	"channel_broker_callbacks", true, false,
+	func(c *host.Config) { c.Env = append(c.Env, channel.EnvHostSocket+"=") },
+})
 
 func TestRoundTripThroughML2(t *testing.T) {
 	for _, tr := range transports {
@@ -355,14 +372,18 @@ func TestCallsFailFastWhileDown(t *testing.T) {
 	assert.Equal(t, host.TypeUnavailable, core.TypeOf(err))
 }
 
-func TestBindPortThroughBroker(t *testing.T) {
-	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) { testBindPortThroughBroker(t, tr.mod) })
+// TestBindPortThroughCallbacks binds ports with every callback of a port
+// context (SetBinding, ContinueBinding, AllocateDynamicSegment) on each
+// way the driver may call back, and checks that the callbacks took the
+// call channel when the driver could.
+func TestBindPortThroughCallbacks(t *testing.T) {
+	for _, tr := range callbackTransports {
+		t.Run(tr.name, func(t *testing.T) { testBindPortThroughCallbacks(t, tr) })
 	}
 }
 
-func testBindPortThroughBroker(t *testing.T, mod func(*host.Config)) {
-	e := newEnv(t, load(t, mod))
+func testBindPortThroughCallbacks(t *testing.T, tr transport) {
+	e := newEnv(t, load(t, tr.mod))
 	n, err := e.plugin.CreateNetwork(e.ctx, &ml2.NetworkRequest{})
 	require.NoError(t, err)
 	_, err = e.plugin.CreateSubnet(e.ctx, &ml2.SubnetRequest{NetworkID: n.ID, IPVersion: 4, CIDR: mustPrefix("10.0.0.0/24")})
@@ -401,6 +422,10 @@ func testBindPortThroughBroker(t *testing.T, mod func(*host.Config)) {
 		assert.Equal(t, core.TypeVLAN, dyn.NetworkType)
 		assert.Equal(t, "physnet1", dyn.PhysicalNetwork)
 	})
+	h := e.driver.Health()
+	assert.Equal(t, tr.channel, h.CallChannel, "hook calls on the channel")
+	assert.Equal(t, tr.callbacks, h.CallbackChannel, "callbacks on the channel")
+	assert.Zero(t, h.Restarts)
 }
 
 func TestTypedErrorsSurviveTheWire(t *testing.T) {
@@ -421,24 +446,53 @@ func TestTypedErrorsSurviveTheWire(t *testing.T) {
 	}
 }
 
-// TestCallChannelSocketsAreRemoved checks that a driver's call-channel
-// sockets, and their directory, are gone once the driver is closed, even
-// after a process was killed and left its socket behind.
+// TestCallChannelSocketsAreRemoved checks that each driver process has
+// the two sockets of its call channel (the one it serves the host's calls
+// on, the one the host serves its callbacks on), that a process's sockets
+// go when it does, even when it was killed and left its own behind, and
+// that the sockets and their directory are gone once the driver is
+// closed. Without the channel there is no directory at all.
 func TestCallChannelSocketsAreRemoved(t *testing.T) {
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	socketDirs := func() []string {
-		dirs, err := filepath.Glob(filepath.Join(tmp, "ml2go-driver-*"))
-		require.NoError(t, err)
-		return dirs
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp)
+			socketDirs := func() []string {
+				dirs, err := filepath.Glob(filepath.Join(tmp, "ml2go-driver-*"))
+				require.NoError(t, err)
+				return dirs
+			}
+			sockets := func() []string {
+				dirs := socketDirs()
+				require.Len(t, dirs, 1, "one directory for the driver's sockets")
+				entries, err := os.ReadDir(dirs[0])
+				require.NoError(t, err)
+				var names []string
+				for _, e := range entries {
+					names = append(names, e.Name())
+				}
+				return names
+			}
+			d := load(t, tr.mod)
+			if !tr.channel {
+				assert.Empty(t, socketDirs())
+				require.NoError(t, d.Close())
+				assert.Empty(t, socketDirs())
+				return
+			}
+			assert.ElementsMatch(t, []string{"1.sock", "1-host.sock"}, sockets())
+			require.NoError(t, syscall.Kill(d.Health().PID, syscall.SIGKILL))
+			h := waitRunning(t, d, 1)
+			assert.True(t, h.CallChannel)
+			// The process connects to the host's end when it is described;
+			// the host may accept the connection a moment later.
+			assert.Eventually(t, func() bool { return d.Health().CallbackChannel }, 5*time.Second, 10*time.Millisecond)
+			assert.ElementsMatch(t, []string{"2.sock", "2-host.sock"}, sockets(), "the killed process's sockets are gone")
+			require.NoError(t, d.Close())
+			assert.False(t, d.Health().CallbackChannel)
+			assert.Empty(t, socketDirs())
+		})
 	}
-	d := load(t)
-	require.Len(t, socketDirs(), 1, "one directory for the driver's sockets")
-	require.NoError(t, syscall.Kill(d.Health().PID, syscall.SIGKILL))
-	h := waitRunning(t, d, 1)
-	assert.True(t, h.CallChannel)
-	require.NoError(t, d.Close())
-	assert.Empty(t, socketDirs())
 }
 
 // snapshot is everything a failed operation must leave unchanged.
@@ -466,9 +520,19 @@ func (e *env) snapshot() snapshot {
 
 // TestBindPortLongAfterStart binds a port more than go-plugin's broker
 // accept timeout (5 s) after the driver started: the callback connection
-// is made when the driver starts, not at the first bind.
+// is made when the driver starts, not at the first bind, whichever way
+// the driver calls back.
 func TestBindPortLongAfterStart(t *testing.T) {
-	e := newEnv(t, load(t))
+	for _, tr := range callbackTransports {
+		t.Run(tr.name, func(t *testing.T) {
+			t.Parallel()
+			testBindPortLongAfterStart(t, tr.mod)
+		})
+	}
+}
+
+func testBindPortLongAfterStart(t *testing.T, mod func(*host.Config)) {
+	e := newEnv(t, load(t, mod))
 	n, err := e.plugin.CreateNetwork(e.ctx, &ml2.NetworkRequest{})
 	require.NoError(t, err)
 	_, err = e.plugin.CreateSubnet(e.ctx, &ml2.SubnetRequest{NetworkID: n.ID, IPVersion: 4, CIDR: mustPrefix("10.0.0.0/24")})

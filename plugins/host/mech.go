@@ -2,9 +2,7 @@ package host
 
 import (
 	"context"
-	"errors"
 
-	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	"github.com/ml2go/ml2go/core"
@@ -45,7 +43,7 @@ func Load(ctx context.Context, cfg Config) (*Driver, error) {
 		versions:    base.SupportedMechanismDriverAPIVersions,
 		unavailable: TypeUnavailable,
 		timeout:     TypeTimeout,
-		plugin:      &mechPlugin{cbs: cbs},
+		callbacks:   func(r grpc.ServiceRegistrar) { pb.RegisterHostCallbacksServer(r, cbs) },
 		describe:    describeMech,
 		initialize: func(ctx context.Context, c mechConn, v uint32) error {
 			_, err := c.rpc.Initialize(ctx, &pb.InitializeRequest{ApiVersion: v})
@@ -59,12 +57,11 @@ func Load(ctx context.Context, cfg Config) (*Driver, error) {
 	return &Driver{p: p, cbs: cbs}, nil
 }
 
-func describeMech(ctx context.Context, raw any, cc grpc.ClientConnInterface) (mechConn, []uint32, error) {
-	d := raw.(*mechDispensed)
+func describeMech(ctx context.Context, cc grpc.ClientConnInterface, brokerID uint32) (mechConn, []uint32, error) {
 	rpc := pb.NewMechanismDriverClient(cc)
 	desc, err := rpc.Describe(ctx, &pb.DescribeRequest{
 		HostApiVersions:  base.SupportedMechanismDriverAPIVersions,
-		CallbackBrokerId: d.callbackID,
+		CallbackBrokerId: brokerID,
 	})
 	if err != nil {
 		return mechConn{}, nil, err
@@ -93,34 +90,3 @@ func (d *Driver) Initialize(ctx context.Context) error { return d.p.initialize(c
 // Connectivity returns what the driver said it provides when it last
 // started.
 func (d *Driver) Connectivity() core.Connectivity { return d.p.lastConn().connectivity }
-
-// mechPlugin is the go-plugin plugin of the host side of a mechanism
-// driver.
-type mechPlugin struct {
-	plugin.NetRPCUnsupportedPlugin
-	cbs *callbackServer
-}
-
-// mechDispensed is what mechPlugin dispenses: the connection, and the
-// broker id of the callback service served for it.
-type mechDispensed struct {
-	dispensed
-	callbackID uint32
-}
-
-// GRPCServer is not supported on the host side.
-func (p *mechPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
-	return errors.New("host: the host side serves no driver")
-}
-
-// GRPCClient starts the callback service on the broker and returns the
-// connection. ctx is canceled when the process exits.
-func (p *mechPlugin) GRPCClient(ctx context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
-	id := broker.NextId()
-	go broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
-		s := grpc.NewServer(opts...)
-		pb.RegisterHostCallbacksServer(s, p.cbs)
-		return s
-	})
-	return &mechDispensed{dispensed: dispensed{conn: conn, done: ctx}, callbackID: id}, nil
-}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	"github.com/ml2go/ml2go/core"
@@ -47,6 +46,7 @@ type typeConn struct {
 // error means the driver could not be started; nothing is left running.
 func LoadTypeDriver(ctx context.Context, cfg Config) (*TypeDriver, error) {
 	allocs := newPending[core.SegmentAllocator]()
+	srv := &allocatorServer{calls: allocs}
 	spec := &kindSpec[typeConn]{
 		kind:        base.KindType,
 		title:       "Type driver",
@@ -54,7 +54,7 @@ func LoadTypeDriver(ctx context.Context, cfg Config) (*TypeDriver, error) {
 		versions:    base.SupportedTypeDriverAPIVersions,
 		unavailable: TypeDriverUnavailable,
 		timeout:     TypeDriverTimeout,
-		plugin:      &typePlugin{allocs: allocs},
+		callbacks:   func(r grpc.ServiceRegistrar) { tdpb.RegisterSegmentAllocatorServer(r, srv) },
 		describe:    describeType,
 		accept: func(next typeConn, prev *typeConn) error {
 			if next.networkType == "" {
@@ -77,12 +77,11 @@ func LoadTypeDriver(ctx context.Context, cfg Config) (*TypeDriver, error) {
 	return &TypeDriver{p: p, allocs: allocs, networkType: p.lastConn().networkType}, nil
 }
 
-func describeType(ctx context.Context, raw any, cc grpc.ClientConnInterface) (typeConn, []uint32, error) {
-	d := raw.(*typeDispensed)
+func describeType(ctx context.Context, cc grpc.ClientConnInterface, brokerID uint32) (typeConn, []uint32, error) {
 	rpc := tdpb.NewTypeDriverClient(cc)
 	desc, err := rpc.Describe(ctx, &tdpb.DescribeRequest{
 		HostApiVersions:   base.SupportedTypeDriverAPIVersions,
-		AllocatorBrokerId: d.allocatorID,
+		AllocatorBrokerId: brokerID,
 	})
 	if err != nil {
 		return typeConn{}, nil, err
@@ -197,36 +196,6 @@ func (d *TypeDriver) MTU(physnet string) int {
 		return 0
 	}
 	return mtu
-}
-
-// typePlugin is the go-plugin plugin of the host side of a type driver.
-type typePlugin struct {
-	plugin.NetRPCUnsupportedPlugin
-	allocs *pending[core.SegmentAllocator]
-}
-
-// typeDispensed is what typePlugin dispenses: the connection, and the
-// broker id of the allocator service served for it.
-type typeDispensed struct {
-	dispensed
-	allocatorID uint32
-}
-
-// GRPCServer is not supported on the host side.
-func (p *typePlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
-	return errors.New("host: the host side serves no driver")
-}
-
-// GRPCClient starts the allocator service on the broker and returns the
-// connection. ctx is canceled when the process exits.
-func (p *typePlugin) GRPCClient(ctx context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
-	id := broker.NextId()
-	go broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
-		s := grpc.NewServer(opts...)
-		tdpb.RegisterSegmentAllocatorServer(s, &allocatorServer{calls: p.allocs})
-		return s
-	})
-	return &typeDispensed{dispensed: dispensed{conn: conn, done: ctx}, allocatorID: id}, nil
 }
 
 // allocatorServer serves SegmentAllocator: it routes each request to the

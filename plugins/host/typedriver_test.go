@@ -113,9 +113,16 @@ func TestLoadTypeDriverRefusals(t *testing.T) {
 // validates provider segments, reserves them, allocates tenant segments
 // from its pool until it is exhausted and releases them, through network
 // creates and deletes; the allocations it makes through the host's
-// allocator are the store's, in the orchestrator's transaction.
+// allocator are the store's, in the orchestrator's transaction. It does,
+// whichever way it calls the allocator back.
 func TestTypeDriverNetworkRoundTrip(t *testing.T) {
-	td := loadType(t)
+	for _, tr := range callbackTransports {
+		t.Run(tr.name, func(t *testing.T) { testTypeDriverNetworkRoundTrip(t, tr) })
+	}
+}
+
+func testTypeDriverNetworkRoundTrip(t *testing.T, tr transport) {
+	td := loadType(t, tr.mod)
 	e := newTypeEnv(t, td)
 	ctx := e.ctx
 	provider := func(id int64, physnet string) *ml2.NetworkRequest {
@@ -196,15 +203,24 @@ func TestTypeDriverNetworkRoundTrip(t *testing.T) {
 	assert.False(t, e.allocated(vni(500)))
 	_, err = e.plugin.CreateNetwork(ctx, provider(500, ""))
 	require.NoError(t, err)
-	assert.Equal(t, 0, td.Health().Restarts)
+	h := td.Health()
+	assert.Equal(t, 0, h.Restarts)
+	assert.Equal(t, tr.channel, h.CallChannel, "calls on the channel")
+	assert.Equal(t, tr.callbacks, h.CallbackChannel, "allocator callbacks on the channel")
 }
 
 // TestTypeDriverAllocatorErrors: the allocator's errors cross to the
-// driver and back: a typed error keeps its type, and a transient one
-// still wraps core.ErrRetry, so that the orchestrator's store runs the
-// transaction again.
+// driver and back, whichever way the driver calls the allocator: a typed
+// error keeps its type, and a transient one still wraps core.ErrRetry, so
+// that the orchestrator's store runs the transaction again.
 func TestTypeDriverAllocatorErrors(t *testing.T) {
-	td := loadType(t)
+	for _, tr := range callbackTransports {
+		t.Run(tr.name, func(t *testing.T) { testTypeDriverAllocatorErrors(t, tr) })
+	}
+}
+
+func testTypeDriverAllocatorErrors(t *testing.T, tr transport) {
+	td := loadType(t, tr.mod)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name  string
@@ -247,6 +263,7 @@ func TestTypeDriverAllocatorErrors(t *testing.T) {
 	ok, err = alloc.SegmentAllocated(ctx, vni(s.SegmentationID))
 	require.NoError(t, err)
 	assert.False(t, ok)
+	assert.Equal(t, tr.callbacks, td.Health().CallbackChannel, "allocator callbacks on the channel")
 }
 
 // TestTypeDriverRestart: a killed type-driver process is restarted and

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
@@ -29,12 +30,13 @@ type extPlugin struct {
 	noClient
 	name   string
 	driver core.ExtensionDriver
+	log    hclog.Logger
 	calls  *channel.Server // nil without the call channel
 }
 
 // GRPCServer registers the driver's service.
 func (p *extPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
-	host := newHostConn(broker, edpb.NewTransactionClient)
+	host := newHostConn(broker, hostSocket(), p.log, edpb.NewTransactionClient)
 	edpb.RegisterExtensionDriverServer(channel.Registrar(s, p.calls), &extServer{name: p.name, d: p.driver, host: host})
 	return nil
 }
@@ -47,8 +49,8 @@ type extServer struct {
 	host *hostConn[edpb.TransactionClient]
 }
 
-// Describe connects to the host's transaction service and describes the
-// driver.
+// Describe connects to the host's transaction service (see hostConn) and
+// describes the driver.
 func (s *extServer) Describe(_ context.Context, req *edpb.DescribeRequest) (*edpb.DescribeResponse, error) {
 	if err := s.host.connect(req.TransactionBrokerId); err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ import (
 // would panic). A method added to core.Tx fails this test until remoteTx
 // defines it.
 func TestRemoteTxDefinesEveryMethod(t *testing.T) {
-	var tx core.Tx = &remoteTx{host: newHostConn[edpb.TransactionClient](nil, edpb.NewTransactionClient)}
+	var tx core.Tx = &remoteTx{host: newHostConn(nil, "", nil, edpb.NewTransactionClient)}
 	v := reflect.ValueOf(tx)
 	it := reflect.TypeOf((*core.Tx)(nil)).Elem()
 	reading := map[string]bool{"GetNetwork": true, "GetSubnet": true, "GetPort": true, "GetSegment": true,

@@ -25,7 +25,7 @@ type mechPlugin struct {
 
 // GRPCServer registers the driver's service.
 func (p *mechPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
-	host := newHostConn(broker, pb.NewHostCallbacksClient)
+	host := newHostConn(broker, hostSocket(), p.log, pb.NewHostCallbacksClient)
 	pb.RegisterMechanismDriverServer(channel.Registrar(s, p.calls), &server{name: p.name, d: p.driver, log: p.log, host: host})
 	return nil
 }
@@ -45,8 +45,9 @@ type server struct {
 var empty = &pb.Empty{}
 
 // Describe records the host's callback id, connects to the callback
-// service at once (go-plugin's broker waits only a few seconds for the
-// dial that matches the host's accept), and describes the driver.
+// service at once (on the call channel, or over go-plugin's broker, which
+// waits only a few seconds for the dial that matches the host's accept;
+// see hostConn), and describes the driver.
 func (s *server) Describe(_ context.Context, req *pb.DescribeRequest) (*pb.DescribeResponse, error) {
 	if err := s.host.connect(req.CallbackBrokerId); err != nil {
 		return nil, err

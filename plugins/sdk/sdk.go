@@ -3,8 +3,9 @@
 // in-process — a core.MechanismDriver, a core.TypeDriver or a
 // core.ExtensionDriver — and Serve serves it to the ml2go host over
 // hashicorp/go-plugin (gRPC), and on the protocol's call channel when the
-// host offers one (the hook calls then skip gRPC's machinery; see the
-// plugins README). Generated protocol code stays out of sight.
+// host offers one (the hook calls, and the driver's callbacks into the
+// host, then skip gRPC's machinery; see the plugins README). Generated
+// protocol code stays out of sight.
 //
 //	func main() {
 //		log := sdk.Logger("acme")
@@ -33,7 +34,10 @@
 // ListNetworks, ListSubnets, ListPorts) are available, the others fail with
 // an error. All of them are valid only until the hook returns. SetBinding
 // and ContinueBinding cannot return an error: if the host cannot be
-// reached, the hook returns that error instead.
+// reached, the hook returns that error instead. The callbacks go on the
+// call channel when the host names its end of it in the environment
+// (ML2GO_PLUGIN_HOST_SOCKET) and it answers, and over go-plugin's broker
+// otherwise; the connection is made when the host describes the driver.
 //
 // A panic in the driver is not recovered: the process exits, the calls in
 // flight fail on the host with a typed error, and the host restarts the
@@ -152,10 +156,10 @@ func Serve(name string, opts ...Option) {
 		plugins[base.MechanismDriverPluginName] = &mechPlugin{name: name, driver: cfg.mech, log: cfg.log, calls: calls}
 	}
 	if cfg.typ != nil {
-		plugins[base.TypeDriverPluginName] = &typePlugin{name: name, driver: cfg.typ, calls: calls}
+		plugins[base.TypeDriverPluginName] = &typePlugin{name: name, driver: cfg.typ, log: cfg.log, calls: calls}
 	}
 	if cfg.ext != nil {
-		plugins[base.ExtensionDriverPluginName] = &extPlugin{name: name, driver: cfg.ext, calls: calls}
+		plugins[base.ExtensionDriverPluginName] = &extPlugin{name: name, driver: cfg.ext, log: cfg.log, calls: calls}
 	}
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
@@ -178,7 +182,8 @@ func Serve(name string, opts ...Option) {
 
 // listenCalls listens on the call channel's socket when the host named
 // one; the host then sends the driver's calls there rather than over gRPC
-// (see plugins/internal/channel). Without it, everything goes over gRPC.
+// (see plugins/internal/channel). Without it, the host's calls go over
+// gRPC; the driver's callbacks take the channel on their own (hostConn).
 func listenCalls(log hclog.Logger) *channel.Server {
 	path := os.Getenv(channel.EnvSocket)
 	if path == "" {
@@ -207,28 +212,40 @@ func (noClient) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn
 	return nil, errors.New("sdk: the driver side has no client")
 }
 
-// hostConn is the connection to a service the host serves on go-plugin's
-// broker for one driver kind, dialled when the host describes it.
+// hostConn is the connection to the callback service the host serves for
+// one driver kind: on the host's end of the call channel when the host
+// named one (channel.EnvHostSocket) and it answers, over go-plugin's broker
+// otherwise. It is made when the host describes the driver.
 type hostConn[C any] struct {
 	broker    *plugin.GRPCBroker
 	newClient func(grpc.ClientConnInterface) C
+	log       hclog.Logger
 
 	mu   sync.Mutex
-	id   uint32
+	path string // the host's channel socket; "" for none, or once it failed
+	id   uint32 // the broker id the host announced
 	conn *grpc.ClientConn
+	ch   *channel.Client
 	cl   C
-	ok   bool // cl is set
+	ok   bool // cl is set, on ch or conn
 }
 
-func newHostConn[C any](broker *plugin.GRPCBroker, newClient func(grpc.ClientConnInterface) C) *hostConn[C] {
-	return &hostConn[C]{broker: broker, newClient: newClient}
+// newHostConn returns the connection to the host's service for a kind,
+// over the broker or on the channel socket at path ("" for none).
+func newHostConn[C any](broker *plugin.GRPCBroker, path string, log hclog.Logger, newClient func(grpc.ClientConnInterface) C) *hostConn[C] {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	return &hostConn[C]{broker: broker, path: path, log: log, newClient: newClient}
 }
 
-// setID records the broker id the host announced; a new id drops the
-// connection to the old one.
+// hostSocket is the host's end of the call channel, if the host named one.
+func hostSocket() string { return os.Getenv(channel.EnvHostSocket) }
+
+// setID records the broker id the host announced; c.mu is held. A new id
+// drops a connection to the old one over the broker. The channel does not
+// depend on it: its socket is the host's for the life of the process.
 func (c *hostConn[C]) setID(id uint32) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.id != id && c.conn != nil {
 		_ = c.conn.Close()
 		var zero C
@@ -237,34 +254,60 @@ func (c *hostConn[C]) setID(id uint32) {
 	c.id = id
 }
 
-// connect records the host's broker id and dials it at once: go-plugin's
+// connect records the host's broker id and connects at once: on the
+// channel if the host offers it, else over the broker, since go-plugin's
 // broker waits only a few seconds for the dial that matches the host's
-// accept.
+// accept. A host that announced no broker id and offers no channel is not
+// an error here; its callbacks fail when they are made.
 func (c *hostConn[C]) connect(id uint32) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.setID(id)
-	if id == 0 {
+	if c.ok || c.dialChannel() || id == 0 {
 		return nil
 	}
-	_, err := c.client()
-	return err
+	return c.dialBroker()
 }
 
-// client returns the client of the host's service, dialling it if need
-// be.
+// client returns the client of the host's service, connecting if need be.
 func (c *hostConn[C]) client() (C, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ok {
-		return c.cl, nil
+	if !c.ok && !c.dialChannel() {
+		if err := c.dialBroker(); err != nil {
+			var zero C
+			return zero, err
+		}
 	}
-	var zero C
+	return c.cl, nil
+}
+
+// dialChannel connects to the host's end of the call channel, if it names
+// one; c.mu is held. A failure is logged once and leaves the broker.
+func (c *hostConn[C]) dialChannel() bool {
+	if c.path == "" {
+		return false
+	}
+	ch, err := channel.Dial(c.path)
+	if err != nil {
+		c.log.Warn("host's call channel unusable; calling back over the broker", "error", err)
+		c.path = ""
+		return false
+	}
+	c.ch, c.cl, c.ok = ch, c.newClient(ch), true
+	return true
+}
+
+// dialBroker dials the service the host announced on the broker; c.mu is
+// held.
+func (c *hostConn[C]) dialBroker() error {
 	if c.id == 0 || c.broker == nil {
-		return zero, errors.New("host callbacks unavailable: the host did not announce them")
+		return errors.New("host callbacks unavailable: the host did not announce them")
 	}
 	conn, err := c.broker.Dial(c.id)
 	if err != nil {
-		return zero, fmt.Errorf("dial host callbacks: %w", err)
+		return fmt.Errorf("dial host callbacks: %w", err)
 	}
 	c.conn, c.cl, c.ok = conn, c.newClient(conn), true
-	return c.cl, nil
+	return nil
 }

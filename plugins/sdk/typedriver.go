@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
@@ -18,12 +19,13 @@ type typePlugin struct {
 	noClient
 	name   string
 	driver core.TypeDriver
+	log    hclog.Logger
 	calls  *channel.Server // nil without the call channel
 }
 
 // GRPCServer registers the driver's service.
 func (p *typePlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
-	host := newHostConn(broker, tdpb.NewSegmentAllocatorClient)
+	host := newHostConn(broker, hostSocket(), p.log, tdpb.NewSegmentAllocatorClient)
 	tdpb.RegisterTypeDriverServer(channel.Registrar(s, p.calls), &typeServer{name: p.name, d: p.driver, host: host})
 	return nil
 }
@@ -38,8 +40,8 @@ type typeServer struct {
 
 var typeEmpty = &tdpb.Empty{}
 
-// Describe connects to the host's allocator service and describes the
-// driver.
+// Describe connects to the host's allocator service (see hostConn) and
+// describes the driver.
 func (s *typeServer) Describe(_ context.Context, req *tdpb.DescribeRequest) (*tdpb.DescribeResponse, error) {
 	if err := s.host.connect(req.AllocatorBrokerId); err != nil {
 		return nil, err

@@ -4,19 +4,24 @@
 // one call at a time per connection and nothing in between.
 //
 // go-plugin's gRPC connection stays what starts, describes and supervises a
-// driver, and what serves the host's callbacks. The channel only makes the
-// hot path cheap: a gRPC call crosses six goroutines (the caller, the
-// client's writer and reader, the server's reader, handler and writer), and
-// on a small virtual machine each hand-off wakes a thread and costs tens of
-// microseconds. On the channel the caller writes its request and reads the
-// answer, and one goroutine per connection in the driver reads, runs the
-// method and writes back.
+// driver. The channel only makes the hot path cheap, in both directions:
+// the host's hook calls to the driver, and the driver's callbacks to the
+// host while a hook runs. A gRPC call crosses six goroutines (the caller,
+// the client's writer and reader, the server's reader, handler and
+// writer), and on a small virtual machine each hand-off wakes a thread and
+// costs tens of microseconds. On the channel the caller writes its request
+// and reads the answer, and one goroutine per connection on the serving
+// side reads, runs the method and writes back.
 //
-// Negotiation. The host names a socket path in the driver's environment
-// (EnvSocket). A driver that supports the channel listens there before it
-// completes go-plugin's handshake; the host dials the path once the driver
-// is up and, if nothing listens, keeps using gRPC. A driver written in
-// another language needs only the gRPC services.
+// Negotiation. The host names two socket paths in the driver's
+// environment. At EnvSocket, a driver that supports the channel listens
+// before it completes go-plugin's handshake; the host dials the path once
+// the driver is up and, if nothing listens, keeps using gRPC. At
+// EnvHostSocket the host listens before it starts the driver, serving the
+// same callback service it serves on go-plugin's broker; a driver that
+// supports the channel dials it when the host describes it, and calls back
+// over the broker if it cannot. A driver written in another language needs
+// only the gRPC services.
 //
 // Framing. Each message is a 4-byte big-endian length followed by that
 // many bytes of protobuf:
@@ -50,6 +55,11 @@ import (
 // EnvSocket is the environment variable in which the host names the unix
 // socket a driver process may serve the channel on.
 const EnvSocket = "ML2GO_PLUGIN_CALL_SOCKET"
+
+// EnvHostSocket is the environment variable in which the host names the
+// unix socket on which it serves the driver process's callbacks (the
+// callback service of the driver's kind, as on go-plugin's broker).
+const EnvHostSocket = "ML2GO_PLUGIN_HOST_SOCKET"
 
 // MaxMessage bounds a frame's length, as gRPC bounds a message it
 // receives.

@@ -99,6 +99,14 @@ func TestCallsRoundTrip(t *testing.T) {
 	assert.Equal(t, []bool{true, false}, d.deadlines, "the caller's deadline reaches the driver")
 }
 
+func TestConnected(t *testing.T) {
+	path, s := serve(t, &driver{})
+	assert.False(t, s.Connected(), "nobody connected yet")
+	_, err := pb.NewMechanismDriverClient(dial(t, path)).Describe(t.Context(), &pb.DescribeRequest{})
+	require.NoError(t, err)
+	assert.True(t, s.Connected(), "a connection whose call was served")
+}
+
 func TestErrorsKeepTheirStatus(t *testing.T) {
 	path, _ := serve(t, &driver{})
 	rpc := pb.NewMechanismDriverClient(dial(t, path))

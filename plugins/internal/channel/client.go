@@ -143,8 +143,12 @@ func (c *Client) Invoke(ctx context.Context, method string, args, reply any, _ .
 		stop = context.AfterFunc(ctx, func() { _ = cc.nc.SetDeadline(time.Unix(1, 0)) })
 	}
 	appErr, ioErr := cc.roundTrip(method, deadline, in, out)
-	if stop != nil {
-		stop()
+	if stop != nil && !stop() && ioErr == nil {
+		// The context ended as the answer came: the answer stands, but
+		// the cancellation may still move the connection's deadline, so
+		// the connection is not reused.
+		_ = cc.nc.Close()
+		return appErr
 	}
 	if ioErr != nil {
 		_ = cc.nc.Close()

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -20,8 +21,9 @@ import (
 // the channel. Register services through Registrar, so that they are
 // served on gRPC too.
 type Server struct {
-	ln   net.Listener
-	path string
+	ln        net.Listener
+	path      string
+	connected atomic.Bool // a client has connected
 
 	mu      sync.Mutex
 	methods map[string]method
@@ -83,9 +85,15 @@ func (s *Server) Serve() error {
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
+		s.connected.Store(true)
 		go s.serveConn(c)
 	}
 }
+
+// Connected reports whether a client has connected since Listen: whether
+// the other side uses the channel. A connection counts from when Serve
+// accepts it, before its first call is served.
+func (s *Server) Connected() bool { return s.connected.Load() }
 
 // Close stops accepting, closes the connections, waits for the calls in
 // progress and removes the socket.
