@@ -8,10 +8,11 @@ import (
 	"github.com/ml2go/ml2go/core"
 )
 
-// Port creates are stored with group commit. A create that finds no other
-// being stored runs its transaction at once, alone. Creates that arrive
-// while one is stored wait, and are then stored together: one transaction
-// for all of them, with one quota check per project, one read per network,
+// Port creates are stored with group commit. A create that finds fewer
+// than maxInflight transactions of creates in progress runs its own at
+// once, alone. Creates that arrive while they are in progress wait, and
+// the next transaction to finish hands its place to all of them, stored
+// together: one transaction for all of them, with one quota check per project, one read per network,
 // one statement inserting every port and its first address where the store
 // can (core.PortsCreator), then every port's precommits, and one commit.
 // On a database where every statement is a round trip, that is what lets
@@ -29,11 +30,17 @@ import (
 // maxBatch bounds the creates stored in one transaction.
 const maxBatch = 64
 
+// maxInflight bounds the transactions of batchable creates in progress at
+// once: two, so that the database has a batch to work on while the other
+// waits on its round trips and its commit, and creates arriving meanwhile
+// queue and batch.
+const maxInflight = 2
+
 // portBatcher queues the creates that arrive while others are stored.
 type portBatcher struct {
-	mu      sync.Mutex
-	busy    bool          // a create or a batch is being stored
-	waiting []*portCreate // creates that arrived meanwhile
+	mu       sync.Mutex
+	inflight int           // transactions of batchable creates in progress
+	waiting  []*portCreate // creates that arrived meanwhile
 }
 
 // portCreate is the transactional part of one port create.
@@ -64,7 +71,7 @@ func (p *Plugin) storePort(ctx context.Context, req *PortRequest, port *core.Por
 	}
 	b := &p.batch
 	b.mu.Lock()
-	if b.busy {
+	if b.inflight >= maxInflight {
 		c := &portCreate{ctx: ctx, req: req, port: port, done: make(chan struct{})}
 		b.waiting = append(b.waiting, c)
 		b.mu.Unlock()
@@ -74,9 +81,9 @@ func (p *Plugin) storePort(ctx context.Context, req *PortRequest, port *core.Por
 		}
 		return c.net, nil
 	}
-	b.busy = true
+	b.inflight++
 	b.mu.Unlock()
-	defer func() { // even if a driver panics: the batcher must not stay busy
+	defer func() { // even if a driver panics: the slot must be handed on
 		if batch := b.next(); batch != nil {
 			go p.storeBatches(batch)
 		}
@@ -84,13 +91,13 @@ func (p *Plugin) storePort(ctx context.Context, req *PortRequest, port *core.Por
 	return p.storePortAlone(ctx, req, port)
 }
 
-// next takes the creates that are waiting, up to maxBatch, or marks the
-// batcher idle when there are none.
+// next hands a finished transaction's slot to the creates that are
+// waiting, up to maxBatch, or frees it when there are none.
 func (b *portBatcher) next() []*portCreate {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.waiting) == 0 {
-		b.busy = false
+		b.inflight--
 		return nil
 	}
 	n := min(len(b.waiting), maxBatch)
