@@ -27,7 +27,7 @@ type gate struct {
 	open    chan struct{}
 }
 
-func newGate() *gate { return &gate{entered: make(chan struct{}, 1), open: make(chan struct{})} }
+func newGate() *gate { return &gate{entered: make(chan struct{}, 8), open: make(chan struct{})} }
 
 func (g *gate) CreatePortPrecommit(_ context.Context, pc core.PortContext) error {
 	switch pc.Current().Name {
@@ -80,18 +80,28 @@ func newBatchEnv(t *testing.T, engine string) *batchEnv {
 	return &batchEnv{env: e, gate: g, store: store, quotas: q, network: n}
 }
 
-// inBatch holds a create in its precommit, starts reqs meanwhile, waits
-// until they are all queued behind it, then lets everything run. It
-// returns the results of reqs, and how many write transactions they took.
+// inBatch holds as many creates in their precommit as may be in progress
+// at once, starts reqs meanwhile, waits until they are all queued behind
+// them, then lets everything run. It returns the results of reqs, and how
+// many write transactions they took.
 func (b *batchEnv) inBatch(t *testing.T, reqs []*ml2.PortRequest) ([]createResult, int) {
 	t.Helper()
-	held := make(chan error, 1)
-	go func() {
-		_, err := b.plugin.CreatePort(b.ctx, &ml2.PortRequest{NetworkID: b.network.ID, Name: ptr("gate")})
-		held <- err
-	}()
+	var once sync.Once
+	release := func() { once.Do(func() { close(b.gate.open) }) }
+	t.Cleanup(release) // a failed wait must not leave the gate shut
+	// The first held create waits in its precommit; on SQLite, whose
+	// writers take turns, the others wait to begin their transaction.
+	// Each takes one write transaction.
+	before := b.store.updates.Load() + ml2.MaxInflight
+	held := make(chan error, ml2.MaxInflight)
+	for range ml2.MaxInflight {
+		go func() {
+			_, err := b.plugin.CreatePort(b.ctx, &ml2.PortRequest{NetworkID: b.network.ID, Name: ptr("gate")})
+			held <- err
+		}()
+	}
 	<-b.gate.entered
-	before := b.store.updates.Load()
+	require.Eventually(t, func() bool { return b.plugin.InflightCreates() == ml2.MaxInflight }, 10*time.Second, time.Millisecond)
 	results := make([]createResult, len(reqs))
 	var wg sync.WaitGroup
 	for i, req := range reqs {
@@ -106,8 +116,10 @@ func (b *batchEnv) inBatch(t *testing.T, reqs []*ml2.PortRequest) ([]createResul
 		})
 	}
 	require.Eventually(t, func() bool { return b.plugin.WaitingCreates() == len(reqs) }, 10*time.Second, time.Millisecond)
-	close(b.gate.open)
-	require.NoError(t, <-held)
+	release()
+	for range ml2.MaxInflight {
+		require.NoError(t, <-held)
+	}
 	wg.Wait()
 	return results, int(b.store.updates.Load() - before)
 }
@@ -139,8 +151,8 @@ func TestConcurrentCreatesShareATransaction(t *testing.T) {
 		}
 		assert.Len(t, ips, 6, "distinct addresses")
 		assert.Len(t, macs, 6, "distinct MACs")
-		assert.Len(t, b.first.CallsTo("CreatePortPrecommit"), 7)
-		assert.Len(t, b.first.CallsTo("CreatePortPostcommit"), 7)
+		assert.Len(t, b.first.CallsTo("CreatePortPrecommit"), 6+ml2.MaxInflight)
+		assert.Len(t, b.first.CallsTo("CreatePortPostcommit"), 6+ml2.MaxInflight)
 	})
 }
 
@@ -187,7 +199,7 @@ func TestBatchedCreatesKeepTheirOwnErrors(t *testing.T) {
 				assert.Equal(t, tc.typ, core.TypeOf(results[3].err), "%v", results[3].err)
 				ports, err := b.plugin.ListPorts(b.ctx, nil)
 				require.NoError(t, err)
-				assert.Len(t, ports, 4, "the gate's port and the three good ones")
+				assert.Len(t, ports, ml2.MaxInflight+3, "the gate's ports and the three good ones")
 				_, err = b.plugin.CreatePort(b.ctx, &ml2.PortRequest{NetworkID: b.network.ID})
 				assert.NoError(t, err, "later creates go on")
 			})

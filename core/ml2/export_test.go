@@ -7,3 +7,15 @@ func (p *Plugin) WaitingCreates() int {
 	defer p.batch.mu.Unlock()
 	return len(p.batch.waiting)
 }
+
+// MaxInflight is maxInflight, for tests that hold every transaction of
+// creates in progress.
+const MaxInflight = maxInflight
+
+// InflightCreates returns the transactions of batchable creates in
+// progress.
+func (p *Plugin) InflightCreates() int {
+	p.batch.mu.Lock()
+	defer p.batch.mu.Unlock()
+	return p.batch.inflight
+}
