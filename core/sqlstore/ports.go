@@ -58,6 +58,16 @@ func encodePortMaps(p *core.Port) (m portMaps, err error) {
 	return m, err
 }
 
+// portRowMaps readies p for its row: MAC lower-case, binding levels
+// checked, maps encoded.
+func portRowMaps(p *core.Port) (portMaps, error) {
+	p.MACAddress = normalizeMAC(p.MACAddress)
+	if err := checkLevels(p); err != nil {
+		return portMaps{}, err
+	}
+	return encodePortMaps(p)
+}
+
 // CreatePort inserts p with its binding, binding levels and tags (not its
 // fixed IPs: see AllocateIP), setting CreatedAt, UpdatedAt and
 // RevisionNumber (0); the MAC address is stored lower-case. A MAC already
@@ -102,11 +112,7 @@ func (t *tx) createPort(ctx context.Context, p *core.Port, ip *core.IPAllocation
 	if p.ID == "" {
 		p.ID = uuid.NewString()
 	}
-	p.MACAddress = normalizeMAC(p.MACAddress)
-	if err := checkLevels(p); err != nil {
-		return false, err
-	}
-	m, err := encodePortMaps(p)
+	m, err := portRowMaps(p)
 	if err != nil {
 		return false, err
 	}
@@ -224,11 +230,7 @@ func (t *tx) createPorts(ctx context.Context, ports []*core.Port, ips []*core.IP
 		if p.ID == "" {
 			p.ID = uuid.NewString()
 		}
-		p.MACAddress = normalizeMAC(p.MACAddress)
-		if err := checkLevels(p); err != nil {
-			return err
-		}
-		m, err := encodePortMaps(p)
+		m, err := portRowMaps(p)
 		if err != nil {
 			return err
 		}
@@ -360,11 +362,7 @@ func (t *tx) GetPort(ctx context.Context, id string) (*core.Port, error) {
 // p.RevisionNumber, then increments p.RevisionNumber and sets UpdatedAt. A
 // new MAC already on the network is MacAddressInUse.
 func (t *tx) UpdatePort(ctx context.Context, p *core.Port) error {
-	p.MACAddress = normalizeMAC(p.MACAddress)
-	if err := checkLevels(p); err != nil {
-		return err
-	}
-	m, err := encodePortMaps(p)
+	m, err := portRowMaps(p)
 	if err != nil {
 		return err
 	}
