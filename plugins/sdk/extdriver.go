@@ -15,7 +15,6 @@ import (
 
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/plugins/base"
-	"github.com/ml2go/ml2go/plugins/internal/channel"
 	"github.com/ml2go/ml2go/plugins/internal/wire"
 	edpb "github.com/ml2go/ml2go/plugins/proto/extdriver/v1"
 )
@@ -25,20 +24,13 @@ import (
 // listed in the package documentation cross the process boundary.
 var ErrNotAvailable = errors.New("not available to an out-of-process extension driver")
 
-// extPlugin is the go-plugin plugin of an extension driver.
-type extPlugin struct {
-	noClient
-	name   string
-	driver core.ExtensionDriver
-	log    hclog.Logger
-	calls  *channel.Server // nil without the call channel
-}
-
-// GRPCServer registers the driver's service.
-func (p *extPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
-	host := newHostConn(broker, hostSocket(), p.log, edpb.NewTransactionClient)
-	edpb.RegisterExtensionDriverServer(channel.Registrar(s, p.calls), &extServer{name: p.name, d: p.driver, host: host})
-	return nil
+// registerExt returns what registers the service of the extension driver
+// d, with its connection to the host's transaction reads.
+func registerExt(name string, d core.ExtensionDriver, log hclog.Logger) registerFunc {
+	return func(r grpc.ServiceRegistrar, broker *plugin.GRPCBroker) {
+		host := newHostConn(broker, hostSocket(), log, edpb.NewTransactionClient)
+		edpb.RegisterExtensionDriverServer(r, &extServer{name: name, d: d, host: host})
+	}
 }
 
 // extServer adapts a core.ExtensionDriver to the generated service.

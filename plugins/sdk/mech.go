@@ -9,25 +9,17 @@ import (
 
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/plugins/base"
-	"github.com/ml2go/ml2go/plugins/internal/channel"
 	"github.com/ml2go/ml2go/plugins/internal/wire"
 	pb "github.com/ml2go/ml2go/plugins/proto/mechdriver/v1"
 )
 
-// mechPlugin is the go-plugin plugin of a mechanism driver.
-type mechPlugin struct {
-	noClient
-	name   string
-	driver core.MechanismDriver
-	log    hclog.Logger
-	calls  *channel.Server // nil without the call channel
-}
-
-// GRPCServer registers the driver's service.
-func (p *mechPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
-	host := newHostConn(broker, hostSocket(), p.log, pb.NewHostCallbacksClient)
-	pb.RegisterMechanismDriverServer(channel.Registrar(s, p.calls), &server{name: p.name, d: p.driver, log: p.log, host: host})
-	return nil
+// registerMech returns what registers the service of the mechanism driver
+// d, with its connection to the host's callbacks.
+func registerMech(name string, d core.MechanismDriver, log hclog.Logger) registerFunc {
+	return func(r grpc.ServiceRegistrar, broker *plugin.GRPCBroker) {
+		host := newHostConn(broker, hostSocket(), log, pb.NewHostCallbacksClient)
+		pb.RegisterMechanismDriverServer(r, &server{name: name, d: d, log: log, host: host})
+	}
 }
 
 // callbacks is the connection to the host's callback service.

@@ -153,13 +153,13 @@ func Serve(name string, opts ...Option) {
 	calls := listenCalls(cfg.log)
 	plugins := plugin.PluginSet{}
 	if cfg.mech != nil {
-		plugins[base.MechanismDriverPluginName] = &mechPlugin{name: name, driver: cfg.mech, log: cfg.log, calls: calls}
+		plugins[base.MechanismDriverPluginName] = &driverPlugin{calls: calls, register: registerMech(name, cfg.mech, cfg.log)}
 	}
 	if cfg.typ != nil {
-		plugins[base.TypeDriverPluginName] = &typePlugin{name: name, driver: cfg.typ, log: cfg.log, calls: calls}
+		plugins[base.TypeDriverPluginName] = &driverPlugin{calls: calls, register: registerType(name, cfg.typ, cfg.log)}
 	}
 	if cfg.ext != nil {
-		plugins[base.ExtensionDriverPluginName] = &extPlugin{name: name, driver: cfg.ext, log: cfg.log, calls: calls}
+		plugins[base.ExtensionDriverPluginName] = &driverPlugin{calls: calls, register: registerExt(name, cfg.ext, cfg.log)}
 	}
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
@@ -203,12 +203,27 @@ func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
 	return grpc.NewServer(append(opts, transport.ServerOptions()...)...)
 }
 
-// noClient is the client half of the driver side's go-plugin plugins,
-// which is never used.
-type noClient struct{ plugin.NetRPCUnsupportedPlugin }
+// registerFunc registers one kind's driver service on r; broker reaches
+// the host's callback service for that kind.
+type registerFunc func(r grpc.ServiceRegistrar, broker *plugin.GRPCBroker)
+
+// driverPlugin is the go-plugin plugin of one kind of driver, whatever the
+// kind: it registers the kind's service on go-plugin's gRPC server and,
+// when calls is set, on the call channel.
+type driverPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	calls    *channel.Server // nil without the call channel
+	register registerFunc
+}
+
+// GRPCServer registers the driver's service.
+func (p *driverPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
+	p.register(channel.Registrar(s, p.calls), broker)
+	return nil
+}
 
 // GRPCClient is not supported on the driver side.
-func (noClient) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn) (any, error) {
+func (*driverPlugin) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn) (any, error) {
 	return nil, errors.New("sdk: the driver side has no client")
 }
 

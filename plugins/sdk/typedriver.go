@@ -9,25 +9,17 @@ import (
 
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/plugins/base"
-	"github.com/ml2go/ml2go/plugins/internal/channel"
 	"github.com/ml2go/ml2go/plugins/internal/wire"
 	tdpb "github.com/ml2go/ml2go/plugins/proto/typedriver/v1"
 )
 
-// typePlugin is the go-plugin plugin of a type driver.
-type typePlugin struct {
-	noClient
-	name   string
-	driver core.TypeDriver
-	log    hclog.Logger
-	calls  *channel.Server // nil without the call channel
-}
-
-// GRPCServer registers the driver's service.
-func (p *typePlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
-	host := newHostConn(broker, hostSocket(), p.log, tdpb.NewSegmentAllocatorClient)
-	tdpb.RegisterTypeDriverServer(channel.Registrar(s, p.calls), &typeServer{name: p.name, d: p.driver, host: host})
-	return nil
+// registerType returns what registers the service of the type driver d,
+// with its connection to the host's segment allocator.
+func registerType(name string, d core.TypeDriver, log hclog.Logger) registerFunc {
+	return func(r grpc.ServiceRegistrar, broker *plugin.GRPCBroker) {
+		host := newHostConn(broker, hostSocket(), log, tdpb.NewSegmentAllocatorClient)
+		tdpb.RegisterTypeDriverServer(r, &typeServer{name: name, d: d, host: host})
+	}
 }
 
 // typeServer adapts a core.TypeDriver to the generated service.
