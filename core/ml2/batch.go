@@ -193,19 +193,12 @@ func (p *Plugin) storeTogether(ctx context.Context, tx core.Tx, batch []*portCre
 		return err
 	}
 	for i, c := range members {
-		var first *core.FixedIP
-		if claimed[i] {
-			first = &core.FixedIP{SubnetID: claims[i].SubnetID, IPAddress: claims[i].IP}
-		}
-		if c.port.FixedIPs, err = allocs[i].automatic(ctx, first); err != nil {
+		if c.port.FixedIPs, err = allocs[i].automatic(ctx, claimedIP(claims[i], claimed[i])); err != nil {
 			return err
 		}
 	}
 	for _, c := range members {
-		pc := newPortContext(p, c.port, nil, c.net, c.net.Segments)
-		if err := p.mechs.call("create_port_precommit", precommit, func(d core.MechanismDriver) error {
-			return d.CreatePortPrecommit(c.ctx, pc)
-		}); err != nil {
+		if err := p.createPortPrecommit(c.ctx, c.port, c.net); err != nil {
 			return err
 		}
 	}

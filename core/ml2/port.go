@@ -77,26 +77,37 @@ func (p *Plugin) storePortAlone(ctx context.Context, req *PortRequest, port *cor
 			return err
 		}
 		if req.FixedIPs == nil {
-			var first *core.FixedIP
-			if claimed {
-				first = &core.FixedIP{SubnetID: claim.SubnetID, IPAddress: claim.IP}
-			}
-			port.FixedIPs, err = alloc.automatic(ctx, first)
+			port.FixedIPs, err = alloc.automatic(ctx, claimedIP(claim, claimed))
 		} else {
 			port.FixedIPs, _, err = alloc.requested(ctx, *req.FixedIPs, nil)
 		}
 		if err != nil {
 			return err
 		}
-		pc := newPortContext(p, port, nil, net, net.Segments)
-		return p.mechs.call("create_port_precommit", precommit, func(d core.MechanismDriver) error {
-			return d.CreatePortPrecommit(ctx, pc)
-		})
+		return p.createPortPrecommit(ctx, port, net)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return net, nil
+}
+
+// createPortPrecommit runs the drivers' create_port_precommit for a port
+// just stored on net.
+func (p *Plugin) createPortPrecommit(ctx context.Context, port *core.Port, net *core.Network) error {
+	pc := newPortContext(p, port, nil, net, net.Segments)
+	return p.mechs.call("create_port_precommit", precommit, func(d core.MechanismDriver) error {
+		return d.CreatePortPrecommit(ctx, pc)
+	})
+}
+
+// claimedIP is the address of claim when the port's insert allocated it,
+// nil otherwise.
+func claimedIP(claim *core.IPAllocation, claimed bool) *core.FixedIP {
+	if !claimed {
+		return nil
+	}
+	return &core.FixedIP{SubnetID: claim.SubnetID, IPAddress: claim.IP}
 }
 
 // newPort validates a create request outside the transaction.
