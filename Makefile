@@ -6,8 +6,14 @@ export ML2GO_TEST_POSTGRES_DSN
 
 .PHONY: test check bench server embed proto
 
+# The end-to-end dataplane tests run after the others, on their own: they
+# time real packets through namespaces and Open vSwitch's userspace
+# datapath, which the rest of the suite must not starve of CPU.
+E2E := ./reference/agent/e2e/...
+
 test:
-	go test -race -count=1 ./...
+	go test -race -count=1 $$(go list ./... | grep -v '/reference/agent/e2e')
+	go test -race -count=1 $(E2E)
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
