@@ -35,6 +35,35 @@ type PortsCreator interface {
 	CreatePortsWithIP(ctx context.Context, ports []*Port, ips []*IPAllocation) (allocated []bool, err error)
 }
 
+// QuotaQuery asks for a project's limit of one resource, its own or else
+// DefaultLimit, and how many of that resource it has.
+type QuotaQuery struct {
+	ProjectID    string
+	Resource     string
+	DefaultLimit int
+}
+
+// QuotaUsage answers a QuotaQuery. Used is 0 when Limit is negative
+// (unlimited): nothing is counted then.
+type QuotaUsage struct {
+	Limit int
+	Used  int
+}
+
+// Allows reports whether a project with this usage may have n more.
+func (u QuotaUsage) Allows(n int) bool { return u.Limit < 0 || u.Used+n <= u.Limit }
+
+// NetworkUsageReader is implemented by a Tx that can read a network with
+// its subnets and a project's quota usage in one statement. The
+// orchestrator uses it, when the store offers it, so that a port create
+// reads what it needs before its insert in one round trip.
+type NetworkUsageReader interface {
+	// GetNetworkSubnetsUsage returns what GetNetworkSubnets returns for
+	// networkID and what QuotaUsage returns for q. When the network
+	// cannot be read, it returns GetNetworkSubnets' error, and no usage.
+	GetNetworkSubnetsUsage(ctx context.Context, networkID string, q QuotaQuery) (*Network, []*Subnet, QuotaUsage, error)
+}
+
 // Tx is one transaction. Methods return typed core errors (NetworkNotFound,
 // MacAddressInUse, DuplicateEntry, ...). Update* methods write the mutable
 // attributes of the given value, compare-and-swap on its RevisionNumber (a

@@ -1,9 +1,12 @@
 package ml2
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/ml2go/ml2go/core"
 )
@@ -12,9 +15,11 @@ import (
 // than maxInflight transactions of creates in progress runs its own at
 // once, alone. Creates that arrive while they are in progress wait, and
 // the next transaction to finish hands its place to all of them, stored
-// together: one transaction for all of them, with one quota check per project, one read per network,
-// one statement inserting every port and its first address where the store
-// can (core.PortsCreator), then every port's precommits, and one commit.
+// together: one transaction for all of them, with one quota check per
+// project and one read per network (a project's and a network's in one
+// statement where the store can: core.NetworkUsageReader), one statement
+// inserting every port and its first address where the store can
+// (core.PortsCreator), then every port's precommits, and one commit.
 // On a database where every statement is a round trip, that is what lets
 // concurrent creates scale: a batch costs about what one create costs.
 //
@@ -31,16 +36,24 @@ import (
 const maxBatch = 64
 
 // maxInflight bounds the transactions of batchable creates in progress at
-// once: two, so that the database has a batch to work on while the other
-// waits on its round trips and its commit, and creates arriving meanwhile
-// queue and batch.
-const maxInflight = 2
+// once: one, so that every create arriving meanwhile joins the next batch.
+// (Two, which lets the database work on a batch while the other waits on
+// its round trips, made fewer and smaller batches, and fewer creates per
+// second with 8 clients on PostgreSQL.)
+const maxInflight = 1
+
+// maxWait bounds how long a create waits for a batch. One that the
+// transactions in progress keep waiting longer (a driver that hangs in its
+// precommit until its timeout, a slow database) leaves the queue and runs
+// its own transaction, so that one slow create does not stall the others.
+const maxWait = 200 * time.Millisecond
 
 // portBatcher queues the creates that arrive while others are stored.
 type portBatcher struct {
 	mu       sync.Mutex
 	inflight int           // transactions of batchable creates in progress
 	waiting  []*portCreate // creates that arrived meanwhile
+	maxWait  time.Duration // maxWait, unless a test sets another
 }
 
 // portCreate is the transactional part of one port create.
@@ -74,9 +87,9 @@ func (p *Plugin) storePort(ctx context.Context, req *PortRequest, port *core.Por
 	if b.inflight >= maxInflight {
 		c := &portCreate{ctx: ctx, req: req, port: port, done: make(chan struct{})}
 		b.waiting = append(b.waiting, c)
+		patience := cmp.Or(b.maxWait, maxWait)
 		b.mu.Unlock()
-		<-c.done
-		if c.alone {
+		if !b.wait(c, patience) || c.alone {
 			return p.storePortAlone(ctx, req, port)
 		}
 		return c.net, nil
@@ -89,6 +102,31 @@ func (p *Plugin) storePort(ctx context.Context, req *PortRequest, port *core.Por
 		}
 	}()
 	return p.storePortAlone(ctx, req, port)
+}
+
+// wait waits until a batch is done with c and reports true, or takes c
+// out of the queue after patience, or when its context ends, and reports
+// false.
+func (b *portBatcher) wait(c *portCreate, patience time.Duration) bool {
+	t := time.NewTimer(patience)
+	defer t.Stop()
+	select {
+	case <-c.done:
+		return true
+	case <-t.C:
+	case <-c.ctx.Done():
+	}
+	b.mu.Lock()
+	i := slices.Index(b.waiting, c)
+	if i >= 0 {
+		b.waiting = slices.Delete(b.waiting, i, i+1)
+	}
+	b.mu.Unlock()
+	if i < 0 { // a batch took it meanwhile
+		<-c.done
+		return true
+	}
+	return false
 }
 
 // next hands a finished transaction's slot to the creates that are
@@ -158,10 +196,7 @@ func (p *Plugin) storeTogether(ctx context.Context, tx core.Tx, batch []*portCre
 		c.alone, c.net = false, nil
 		c.port.FixedIPs, c.port.Status = nil, core.StatusDown
 	}
-	if err := p.checkBatchQuotas(ctx, tx, batch); err != nil {
-		return err
-	}
-	subnets, err := p.batchNetworks(ctx, tx, batch)
+	subnets, err := p.readBatchTargets(ctx, tx, batch)
 	if err != nil {
 		return err
 	}
@@ -205,62 +240,57 @@ func (p *Plugin) storeTogether(ctx context.Context, tx core.Tx, batch []*portCre
 	return nil
 }
 
-// checkBatchQuotas checks each project's quota for all its creates at
-// once; the creates of a project over its quota are left to be stored
-// alone, which gives each its own answer.
-func (p *Plugin) checkBatchQuotas(ctx context.Context, tx core.Tx, batch []*portCreate) error {
-	if p.cfg.Quotas == nil {
-		return nil
-	}
+// readBatchTargets checks each project's quota for all its creates at
+// once and reads each network once, setting each create's network, and
+// returns the subnets by network. The i-th project and the i-th network
+// are read together (readPortTarget). The creates of a project over its
+// quota, or on a network that cannot be read (it does not exist), are left
+// to be stored alone, which gives each its own answer.
+func (p *Plugin) readBatchTargets(ctx context.Context, tx core.Tx, batch []*portCreate) (map[string][]*core.Subnet, error) {
+	var projects, networks []string
 	perProject := map[string][]*portCreate{}
-	var projects []string
+	perNetwork := map[string][]*portCreate{}
 	for _, c := range batch {
-		id := c.port.ProjectID
-		if _, ok := perProject[id]; !ok {
-			projects = append(projects, id)
+		pid, nid := c.port.ProjectID, c.port.NetworkID
+		if _, ok := perProject[pid]; !ok {
+			projects = append(projects, pid)
 		}
-		perProject[id] = append(perProject[id], c)
+		if _, ok := perNetwork[nid]; !ok {
+			networks = append(networks, nid)
+		}
+		perProject[pid] = append(perProject[pid], c)
+		perNetwork[nid] = append(perNetwork[nid], c)
 	}
-	for _, id := range projects {
-		creates := perProject[id]
-		if err := p.cfg.Quotas.CheckInTx(ctx, tx, id, "port", len(creates)); err != nil {
-			if !isTyped(err) {
-				return err
-			}
-			for _, c := range creates {
-				c.alone = true
-			}
+	subnets := make(map[string][]*core.Subnet, len(networks))
+	for i := range max(len(projects), len(networks)) {
+		var t portTarget
+		switch {
+		case i < len(projects) && i < len(networks):
+			t = p.readPortTarget(ctx, tx, projects[i], networks[i], len(perProject[projects[i]]))
+		case i < len(projects):
+			t.quotaErr = p.checkQuotaN(ctx, tx, projects[i], "port", len(perProject[projects[i]]))
+		default:
+			t.net, t.subnets, t.netErr = tx.GetNetworkSubnets(ctx, networks[i])
 		}
-	}
-	return nil
-}
-
-// batchNetworks reads each network of the batch once, sets each create's
-// network, and returns the subnets by network. Creates on a network that
-// cannot be read (it does not exist) are left to be stored alone.
-func (p *Plugin) batchNetworks(ctx context.Context, tx core.Tx, batch []*portCreate) (map[string][]*core.Subnet, error) {
-	nets := map[string]*core.Network{}
-	subnets := map[string][]*core.Subnet{}
-	for _, c := range batch {
-		if c.alone {
-			continue
-		}
-		id := c.port.NetworkID
-		n, seen := nets[id]
-		if !seen {
-			var ss []*core.Subnet
-			var err error
-			n, ss, err = tx.GetNetworkSubnets(ctx, id)
+		for _, err := range []error{t.quotaErr, t.netErr} {
 			if err != nil && !isTyped(err) {
 				return nil, err
 			}
-			nets[id], subnets[id] = n, ss
 		}
-		if n == nil {
-			c.alone = true
-			continue
+		if i < len(projects) && t.quotaErr != nil {
+			for _, c := range perProject[projects[i]] {
+				c.alone = true
+			}
 		}
-		c.net = n
+		if i < len(networks) {
+			for _, c := range perNetwork[networks[i]] {
+				if t.netErr != nil {
+					c.alone = true
+				}
+				c.net = t.net
+			}
+			subnets[networks[i]] = t.subnets
+		}
 	}
 	return subnets, nil
 }

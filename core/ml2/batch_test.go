@@ -77,6 +77,9 @@ func newBatchEnv(t *testing.T, engine string) *batchEnv {
 	require.NoError(t, err)
 	_, err = e.plugin.CreateSubnet(e.ctx, &ml2.SubnetRequest{NetworkID: n.ID, IPVersion: 4, CIDR: netip.MustParsePrefix("10.0.0.0/24")})
 	require.NoError(t, err)
+	// The tests form batches on purpose and take their time: no create
+	// leaves the queue unless a test says so.
+	e.plugin.SetBatchWait(time.Hour)
 	return &batchEnv{env: e, gate: g, store: store, quotas: q, network: n}
 }
 
@@ -184,6 +187,16 @@ func TestBatchedCreatesKeepTheirOwnErrors(t *testing.T) {
 			{"quota", func(b *batchEnv) *ml2.PortRequest {
 				return &ml2.PortRequest{NetworkID: b.network.ID, Name: ptr("greedy"), ProjectID: "poor"}
 			}, "OverQuota", 2},
+			// The same, where the batch reads a second project's quota
+			// with a second network, in one statement on PostgreSQL.
+			{"quota_read_with_a_network", func(b *batchEnv) *ml2.PortRequest {
+				n, err := b.plugin.CreateNetwork(b.ctx, &ml2.NetworkRequest{})
+				require.NoError(t, err)
+				return &ml2.PortRequest{NetworkID: n.ID, Name: ptr("greedy"), ProjectID: "poor"}
+			}, "OverQuota", 2},
+			{"unknown_network_read_with_a_quota", func(*batchEnv) *ml2.PortRequest {
+				return &ml2.PortRequest{NetworkID: "no-such-network", Name: ptr("lost"), ProjectID: "other"}
+			}, "NetworkNotFound", 2},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				b := newBatchEnv(t, engine)
@@ -204,6 +217,83 @@ func TestBatchedCreatesKeepTheirOwnErrors(t *testing.T) {
 				assert.NoError(t, err, "later creates go on")
 			})
 		}
+	})
+}
+
+// TestStalledBatchIsLeft: creates queued behind a transaction that does
+// not finish (a precommit that hangs) leave the queue after the batch wait
+// and are stored on their own, while the stalled one goes on waiting.
+func TestStalledBatchIsLeft(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		if engine != "postgres" {
+			t.Skip("SQLite has one writer: a transaction held open holds every other write")
+		}
+		b := newBatchEnv(t, engine)
+		b.plugin.SetBatchWait(20 * time.Millisecond)
+		held := make(chan error, ml2.MaxInflight)
+		for range ml2.MaxInflight {
+			go func() {
+				_, err := b.plugin.CreatePort(b.ctx, &ml2.PortRequest{NetworkID: b.network.ID, Name: ptr("gate")})
+				held <- err
+			}()
+			<-b.gate.entered
+		}
+		for _, name := range []string{"a", "b", "c"} {
+			p, err := b.plugin.CreatePort(b.ctx, &ml2.PortRequest{NetworkID: b.network.ID, Name: ptr(name)})
+			require.NoError(t, err)
+			assert.Len(t, p.FixedIPs, 1)
+		}
+		assert.Zero(t, b.plugin.WaitingCreates(), "no create is left queued")
+		select {
+		case err := <-held:
+			t.Fatalf("the held create finished while its precommit hangs: %v", err)
+		default:
+		}
+		close(b.gate.open)
+		for range ml2.MaxInflight {
+			require.NoError(t, <-held)
+		}
+		ports, err := b.plugin.ListPorts(b.ctx, nil)
+		require.NoError(t, err)
+		assert.Len(t, ports, ml2.MaxInflight+3)
+	})
+}
+
+// TestPortCreateQuotaComesFirst: a create checks its project's quota
+// before its network, as Neutron checks quotas before its plugin runs, and
+// the quota counts the ports created so far.
+func TestPortCreateQuotaComesFirst(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		b := newBatchEnv(t, engine)
+		close(b.gate.open)
+		_, err := b.quotas.Update(b.ctx, "poor", quota.Limits{"port": 0})
+		require.NoError(t, err)
+		_, err = b.quotas.Update(b.ctx, "one", quota.Limits{"port": 1})
+		require.NoError(t, err)
+		for _, tc := range []struct {
+			name, project, network, typ string
+		}{
+			{"over_quota", "poor", b.network.ID, "OverQuota"},
+			{"over_quota_unknown_network", "poor", "no-such-network", "OverQuota"},
+			{"unknown_network", "rich", "no-such-network", "NetworkNotFound"},
+			{"first_of_one", "one", b.network.ID, ""},
+			{"second_of_one", "one", b.network.ID, "OverQuota"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := b.store.updates.Load()
+				_, err := b.plugin.CreatePort(b.ctx, &ml2.PortRequest{NetworkID: tc.network, ProjectID: tc.project})
+				assert.Equal(t, int32(1), b.store.updates.Load()-before, "one transaction")
+				if tc.typ == "" {
+					require.NoError(t, err)
+					return
+				}
+				require.Error(t, err)
+				assert.Equal(t, tc.typ, core.TypeOf(err), "%v", err)
+			})
+		}
+		ports, err := b.plugin.ListPorts(b.ctx, nil)
+		require.NoError(t, err)
+		assert.Len(t, ports, 1, "only the first of one was stored")
 	})
 }
 

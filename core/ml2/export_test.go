@@ -1,5 +1,7 @@
 package ml2
 
+import "time"
+
 // WaitingCreates returns the number of port creates queued for the next
 // batch, for tests that form a batch on purpose.
 func (p *Plugin) WaitingCreates() int {
@@ -18,4 +20,12 @@ func (p *Plugin) InflightCreates() int {
 	p.batch.mu.Lock()
 	defer p.batch.mu.Unlock()
 	return p.batch.inflight
+}
+
+// SetBatchWait sets how long a create waits for a batch (maxWait) before
+// it runs its own transaction.
+func (p *Plugin) SetBatchWait(d time.Duration) {
+	p.batch.mu.Lock()
+	defer p.batch.mu.Unlock()
+	p.batch.maxWait = d
 }

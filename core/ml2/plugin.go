@@ -110,10 +110,16 @@ func (p *Plugin) ExtensionAttributes(resource string) []string {
 // checkQuota checks that the project may create one more resource, when
 // quotas are configured.
 func (p *Plugin) checkQuota(ctx context.Context, tx core.Tx, projectID, resource string) error {
+	return p.checkQuotaN(ctx, tx, projectID, resource, 1)
+}
+
+// checkQuotaN checks that the project may create n more of resource, when
+// quotas are configured.
+func (p *Plugin) checkQuotaN(ctx context.Context, tx core.Tx, projectID, resource string, n int) error {
 	if p.cfg.Quotas == nil {
 		return nil
 	}
-	return p.cfg.Quotas.CheckInTx(ctx, tx, projectID, resource, 1)
+	return p.cfg.Quotas.CheckInTx(ctx, tx, projectID, resource, n)
 }
 
 func (p *Plugin) projectOr(id string) string {

@@ -52,14 +52,12 @@ func (p *Plugin) storePortAlone(ctx context.Context, req *PortRequest, port *cor
 	var net *core.Network
 	err := p.store.Update(ctx, func(tx core.Tx) error {
 		port.FixedIPs, port.Status = nil, core.StatusDown
-		if err := p.checkQuota(ctx, tx, port.ProjectID, "port"); err != nil {
+		target := p.readPortTarget(ctx, tx, port.ProjectID, port.NetworkID, 1)
+		if err := target.err(); err != nil {
 			return err
 		}
-		var subnets []*core.Subnet
-		var err error
-		if net, subnets, err = tx.GetNetworkSubnets(ctx, port.NetworkID); err != nil {
-			return err
-		}
+		net = target.net
+		subnets := target.subnets
 		for _, e := range p.exts {
 			if err := e.Driver.ProcessCreatePort(ctx, tx, req.Extensions, port); err != nil {
 				return err
@@ -90,6 +88,57 @@ func (p *Plugin) storePortAlone(ctx context.Context, req *PortRequest, port *cor
 		return nil, err
 	}
 	return net, nil
+}
+
+// portTarget is what port creates read before their insert: the answer
+// of their project's quota, and their network with its subnets.
+type portTarget struct {
+	net      *core.Network
+	subnets  []*core.Subnet
+	quotaErr error // the project may not have the ports, or its quota could not be read
+	netErr   error // the network could not be read
+}
+
+// err is the target's error, the quota's first, as Neutron checks quotas
+// before its plugin runs.
+func (t *portTarget) err() error {
+	if t.quotaErr != nil {
+		return t.quotaErr
+	}
+	return t.netErr
+}
+
+// readPortTarget checks projectID's quota for n more ports and reads
+// network networkID with its subnets: in one statement when the store
+// offers it (core.NetworkUsageReader). The network is read even when the
+// project is over its quota, for a batch's other creates on it.
+func (p *Plugin) readPortTarget(ctx context.Context, tx core.Tx, projectID, networkID string, n int) portTarget {
+	var t portTarget
+	var q core.QuotaQuery
+	limited := false
+	if p.cfg.Quotas != nil {
+		q, limited = p.cfg.Quotas.Query(projectID, "port")
+	}
+	r, combined := tx.(core.NetworkUsageReader)
+	if !limited || !combined {
+		t.quotaErr = p.checkQuotaN(ctx, tx, projectID, "port", n)
+		if t.quotaErr == nil || isTyped(t.quotaErr) {
+			t.net, t.subnets, t.netErr = tx.GetNetworkSubnets(ctx, networkID)
+		}
+		return t
+	}
+	var usage core.QuotaUsage
+	t.net, t.subnets, usage, t.netErr = r.GetNetworkSubnetsUsage(ctx, networkID, q)
+	switch {
+	case t.netErr == nil:
+		if !usage.Allows(n) {
+			t.quotaErr = core.OverQuota([]string{"port"})
+		}
+	case isTyped(t.netErr):
+		// No usage without the network; the quota's answer comes first.
+		t.quotaErr = p.checkQuotaN(ctx, tx, projectID, "port", n)
+	}
+	return t
 }
 
 // createPortPrecommit runs the drivers' create_port_precommit for a port

@@ -244,16 +244,24 @@ func pyList(names []string) string {
 // configured with these quotas (ml2.Config.Quotas), so that the check and
 // the create see the same data.
 func (q *Quotas) CheckInTx(ctx context.Context, tx core.Tx, projectID, resource string, n int) error {
-	def, ok := q.defaults[resource]
+	query, ok := q.Query(projectID, resource)
 	if !ok || n <= 0 {
 		return nil
 	}
-	limit, used, err := tx.QuotaUsage(ctx, projectID, resource, def)
+	limit, used, err := tx.QuotaUsage(ctx, projectID, resource, query.DefaultLimit)
 	if err != nil {
 		return err
 	}
-	if limit >= 0 && used+n > limit {
+	if !(core.QuotaUsage{Limit: limit, Used: used}).Allows(n) {
 		return core.OverQuota([]string{resource})
 	}
 	return nil
+}
+
+// Query returns what to ask the store (core.Tx.QuotaUsage or
+// core.NetworkUsageReader) to check projectID's quota of resource; false
+// when resource has no quota, and creating it needs no check.
+func (q *Quotas) Query(projectID, resource string) (core.QuotaQuery, bool) {
+	def, ok := q.defaults[resource]
+	return core.QuotaQuery{ProjectID: projectID, Resource: resource, DefaultLimit: def}, ok
 }

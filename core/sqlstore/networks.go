@@ -131,9 +131,17 @@ func (t *tx) GetNetworkSubnets(ctx context.Context, id string) (*core.Network, [
 		slices.SortFunc(subnets, func(a, b *core.Subnet) int { return order[a.ID] - order[b.ID] })
 		return n, subnets, nil
 	}
+	return t.networkSubnets(ctx, id, networkSubnetsRow, "", nil, nil)
+}
+
+// networkSubnets reads network id and its subnets on PostgreSQL, in one
+// query whose row is shape: networkSubnetsRow, possibly with more
+// computed fields, which read reads. from adds to the query's FROM
+// clause; args are the parameters of shape and from.
+func (t *tx) networkSubnets(ctx context.Context, id string, shape *rowShape, from string, args []any, read func(r rowReader)) (*core.Network, []*core.Subnet, error) {
 	var n *core.Network
 	var subnets []*core.Subnet
-	err := t.eachRow(ctx, `SELECT `+t.s.rowExpr(networkSubnetsRow)+` FROM networks n WHERE n.id = ?`, []any{id},
+	err := t.eachRow(ctx, `SELECT `+t.s.rowExpr(shape)+` FROM networks n`+from+` WHERE n.id = ?`, append(args, id),
 		func(r rowReader) error {
 			maps := mapCache{}
 			n = networkFromRow(r, maps)
@@ -146,6 +154,9 @@ func (t *tx) GetNetworkSubnets(ctx context.Context, id string) (*core.Network, [
 				}
 				subnets = append(subnets, s)
 			})
+			if read != nil {
+				read(r)
+			}
 			return serr
 		})
 	if err != nil {

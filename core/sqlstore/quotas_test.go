@@ -77,6 +77,62 @@ func TestCountResources(t *testing.T) {
 	})
 }
 
+func TestGetNetworkSubnetsUsage(t *testing.T) {
+	storeTest(t, func(t *testing.T, s *sqlstore.Store) {
+		createNetwork(t, s, network("n1", "p1"))
+		createNetwork(t, s, network("n2", "p2"))
+		createSubnet(t, s, subnet("s1", "n1", "10.0.0.0/24"))
+		createSubnet(t, s, subnet("s2", "n1", "10.0.1.0/24"))
+		createPort(t, s, port("a", "n1", "fa:16:3e:00:00:01"))
+		createPort(t, s, port("b", "n2", "fa:16:3e:00:00:02"))
+		update(t, s, func(tx core.Tx) error {
+			if err := tx.SetProjectQuotas(ctx, "p1", map[string]int{"port": 7}); err != nil {
+				return err
+			}
+			return tx.SetProjectQuotas(ctx, "p3", map[string]int{"port": -1})
+		})
+		for _, tc := range []struct {
+			name    string
+			network string
+			q       core.QuotaQuery
+			want    core.QuotaUsage
+			subnets []string
+			errType string
+		}{
+			{"own_limit", "n1", core.QuotaQuery{ProjectID: "p1", Resource: "port", DefaultLimit: 50}, core.QuotaUsage{Limit: 7, Used: 2}, []string{"s1", "s2"}, ""},
+			{"default_limit", "n2", core.QuotaQuery{ProjectID: "p2", Resource: "port", DefaultLimit: 50}, core.QuotaUsage{Limit: 50}, nil, ""},
+			{"unlimited_counts_nothing", "n1", core.QuotaQuery{ProjectID: "p3", Resource: "port", DefaultLimit: 50}, core.QuotaUsage{Limit: -1}, []string{"s1", "s2"}, ""},
+			{"other_resource", "n1", core.QuotaQuery{ProjectID: "p1", Resource: "network", DefaultLimit: 10}, core.QuotaUsage{Limit: 10, Used: 1}, []string{"s1", "s2"}, ""},
+			{"unknown_network", "nope", core.QuotaQuery{ProjectID: "p1", Resource: "port", DefaultLimit: 50}, core.QuotaUsage{}, nil, "NetworkNotFound"},
+			{"uncounted_resource", "n1", core.QuotaQuery{ProjectID: "p1", Resource: "router", DefaultLimit: 10}, core.QuotaUsage{}, nil, "InvalidInput"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				view(t, s, func(tx core.Tx) error {
+					n, subnets, usage, err := tx.(core.NetworkUsageReader).GetNetworkSubnetsUsage(ctx, tc.network, tc.q)
+					if tc.errType != "" {
+						requireType(t, err, tc.errType)
+						require.Nil(t, n)
+						return nil
+					}
+					require.NoError(t, err)
+					require.Equal(t, tc.want, usage)
+					// The network and subnets are GetNetworkSubnets'.
+					wantNet, wantSubnets, err := tx.GetNetworkSubnets(ctx, tc.network)
+					require.NoError(t, err)
+					require.Equal(t, wantNet, n)
+					require.Equal(t, wantSubnets, subnets)
+					var ids []string
+					for _, sn := range subnets {
+						ids = append(ids, sn.ID)
+					}
+					require.Equal(t, tc.subnets, ids)
+					return nil
+				})
+			})
+		}
+	})
+}
+
 func TestAgentHeartbeatFilters(t *testing.T) {
 	storeTest(t, func(t *testing.T, s *sqlstore.Store) {
 		for i, host := range []string{"h1", "h2", "h3"} {

@@ -47,6 +47,7 @@ type options struct {
 	listRepeats int
 	cpuProfile  string
 	engines     string
+	enginesSet  bool // -engines was given
 }
 
 func main() {
@@ -60,6 +61,7 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.StringVar(&o.engines, "engines", "sqlite,postgres", "engines to measure (postgres needs a DSN)")
 	flag.Parse()
+	flag.Visit(func(f *flag.Flag) { o.enginesSet = o.enginesSet || f.Name == "engines" })
 	for s := range strings.SplitSeq(*sizes, ",") {
 		var n int
 		if _, err := fmt.Sscan(strings.TrimSpace(s), &n); err != nil || n <= 0 {
@@ -81,7 +83,9 @@ func run(o options) error {
 		switch e = strings.TrimSpace(e); {
 		case e == "sqlite", e == "postgres" && o.postgres != "":
 			engines = append(engines, e)
-		case e != "postgres":
+		case e == "postgres" && o.enginesSet:
+			return errors.New("postgres needs a DSN: -postgres or ML2GO_TEST_POSTGRES_DSN")
+		case e != "postgres": // by default, PostgreSQL only when there is a DSN
 			return fmt.Errorf("unknown engine %q", e)
 		}
 	}
