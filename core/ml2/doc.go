@@ -18,13 +18,17 @@
 //
 // Port creates that arrive while another is being stored share a
 // transaction (group commit): one quota check per project, one read per
-// network, one statement inserting every port where the store offers
-// core.PortsCreator, then each port's precommits and one commit. A create
-// the batch cannot store for a reason of its own, or every create of a batch
-// that fails as a whole, is stored again alone, so each request gets its
-// own answer; precommits may then run twice for a port, as on any retried
-// transaction. A create that names its MAC address or fixed IPs is always
-// stored alone.
+// network (the two in one statement where the store offers
+// core.NetworkUsageReader), one statement inserting every port where the
+// store offers core.PortsCreator, then each port's precommits and one
+// commit. A create the batch cannot store for a reason of its own, or every
+// create of a batch that fails as a whole, is stored again alone, so each
+// request gets its own answer; precommits may then run twice for a port, as
+// on any retried transaction. A create that names its MAC address or fixed
+// IPs is always stored alone, and so is one that has waited 200 ms for a
+// batch (behind a precommit that hangs, say). A precommit that hangs still
+// delays the other creates of its own batch until the driver's call
+// times out.
 //
 // The Plugin also serves what Neutron's ML2 deployments expose next to the
 // core resources: segments (the segments service plugin: CreateSegment and
