@@ -11,7 +11,10 @@
 // writer), and on a small virtual machine each hand-off wakes a thread and
 // costs tens of microseconds. On the channel the caller writes its request
 // and reads the answer, and one goroutine per connection on the serving
-// side reads, runs the method and writes back.
+// side reads, runs the method and writes back. Both read with blocking
+// system calls rather than through Go's network poller (see conn), so
+// that the kernel wakes the reading thread itself; a call in progress
+// holds a thread on each side.
 //
 // Negotiation. The host names two socket paths in the driver's
 // environment. At EnvSocket, a driver that supports the channel listens
@@ -36,9 +39,9 @@
 //	  google.rpc.Status status = 2; // the error, as gRPC would have sent it
 //	}
 //
-// A connection that fails or runs out of time is closed; the call's error
-// is then a gRPC status of code Unavailable or DeadlineExceeded, as a gRPC
-// call's would be.
+// A connection that fails, runs out of time or whose call is canceled is
+// shut down and closed; the call's error is then a gRPC status of code
+// Unavailable, DeadlineExceeded or Canceled, as a gRPC call's would be.
 package channel
 
 import (

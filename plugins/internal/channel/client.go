@@ -8,7 +8,6 @@ import (
 	"os"
 	"sync"
 	"syscall"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -37,7 +36,7 @@ var _ grpc.ClientConnInterface = (*Client)(nil)
 
 // clientConn is one connection with its buffers.
 type clientConn struct {
-	nc  net.Conn
+	c   *conn
 	r   *bufio.Reader
 	out []byte
 	in  []byte
@@ -67,7 +66,11 @@ func (c *Client) dial() (*clientConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &clientConn{nc: nc, r: bufio.NewReaderSize(nc, 16<<10)}, nil
+	cn, err := newConn(nc)
+	if err != nil {
+		return nil, err
+	}
+	return &clientConn{c: cn, r: bufio.NewReaderSize(cn, 16<<10)}, nil
 }
 
 // get returns an idle connection or a new one.
@@ -96,7 +99,7 @@ func (c *Client) put(cc *clientConn) {
 		return
 	}
 	c.mu.Unlock()
-	_ = cc.nc.Close()
+	_ = cc.c.Close()
 }
 
 // Close closes the idle connections; calls in progress finish, and later
@@ -107,7 +110,7 @@ func (c *Client) Close() error {
 	c.idle, c.closed = nil, true
 	c.mu.Unlock()
 	for _, cc := range idle {
-		_ = cc.nc.Close()
+		_ = cc.c.Close()
 	}
 	return nil
 }
@@ -136,29 +139,25 @@ func (c *Client) Invoke(ctx context.Context, method string, args, reply any, _ .
 	if hasDeadline {
 		deadline = d.UnixNano()
 	}
-	_ = cc.nc.SetDeadline(d) // the zero time when there is none
 	var stop func() bool
 	if ctx.Done() != nil {
-		// Cancellation interrupts the exchange by moving the deadline.
-		stop = context.AfterFunc(ctx, func() { _ = cc.nc.SetDeadline(time.Unix(1, 0)) })
+		// The deadline or a cancellation interrupts the exchange by
+		// shutting the connection down.
+		stop = context.AfterFunc(ctx, cc.c.Shutdown)
 	}
 	appErr, ioErr := cc.roundTrip(method, deadline, in, out)
-	if stop != nil && !stop() && ioErr == nil {
-		// The context ended as the answer came: the answer stands, but
-		// the cancellation may still move the connection's deadline, so
-		// the connection is not reused.
-		_ = cc.nc.Close()
-		return appErr
+	if stop != nil && !stop() {
+		// The context ended during the call and the connection is, or
+		// is about to be, shut down: it is not reused. An answer that
+		// came in time stands.
+		_ = cc.c.Close()
+		if ioErr == nil {
+			return appErr
+		}
+		return status.FromContextError(ctx.Err()).Err()
 	}
 	if ioErr != nil {
-		_ = cc.nc.Close()
-		if err := ctx.Err(); err != nil {
-			return status.FromContextError(err).Err()
-		}
-		var ne net.Error
-		if errors.As(ioErr, &ne) && ne.Timeout() {
-			return status.Errorf(codes.DeadlineExceeded, "channel: %v", ioErr)
-		}
+		_ = cc.c.Close()
 		return status.Errorf(codes.Unavailable, "channel: %v", ioErr)
 	}
 	c.put(cc)
@@ -179,7 +178,7 @@ func (cc *clientConn) roundTrip(method string, deadline int64, in, out proto.Mes
 	if err != nil {
 		return status.Errorf(codes.ResourceExhausted, "%v", err), nil
 	}
-	if _, err := cc.nc.Write(cc.out); err != nil {
+	if _, err := cc.c.Write(cc.out); err != nil {
 		return nil, err
 	}
 	frame, err := readFrame(cc.r, &cc.in)

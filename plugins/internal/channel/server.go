@@ -27,7 +27,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	methods map[string]method
-	conns   map[net.Conn]struct{}
+	conns   map[*conn]struct{}
 	closed  bool
 	wg      sync.WaitGroup
 }
@@ -48,7 +48,7 @@ func Listen(path string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{ln: ln, path: path, methods: map[string]method{}, conns: map[net.Conn]struct{}{}}, nil
+	return &Server{ln: ln, path: path, methods: map[string]method{}, conns: map[*conn]struct{}{}}, nil
 }
 
 // RegisterService registers the unary methods of a service; streams are
@@ -66,7 +66,7 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 // its own. It returns nil after Close.
 func (s *Server) Serve() error {
 	for {
-		c, err := s.ln.Accept()
+		nc, err := s.ln.Accept()
 		if err != nil {
 			s.mu.Lock()
 			closed := s.closed
@@ -75,6 +75,10 @@ func (s *Server) Serve() error {
 				return nil
 			}
 			return err
+		}
+		c, err := newConn(nc)
+		if err != nil {
+			continue // that client alone is refused
 		}
 		s.mu.Lock()
 		if s.closed {
@@ -106,7 +110,7 @@ func (s *Server) Close() error {
 	s.closed = true
 	err := s.ln.Close()
 	for c := range s.conns {
-		_ = c.Close()
+		c.Shutdown()
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
@@ -118,7 +122,7 @@ func (s *Server) Close() error {
 
 // serveConn runs the calls of one connection, one after the other, until
 // it fails or closes.
-func (s *Server) serveConn(c net.Conn) {
+func (s *Server) serveConn(c *conn) {
 	defer s.wg.Done()
 	defer func() {
 		s.mu.Lock()
