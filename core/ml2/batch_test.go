@@ -83,19 +83,12 @@ func newBatchEnv(t *testing.T, engine string) *batchEnv {
 	return &batchEnv{env: e, gate: g, store: store, quotas: q, network: n}
 }
 
-// inBatch holds as many creates in their precommit as may be in progress
-// at once, starts reqs meanwhile, waits until they are all queued behind
-// them, then lets everything run. It returns the results of reqs, and how
-// many write transactions they took.
-func (b *batchEnv) inBatch(t *testing.T, reqs []*ml2.PortRequest) ([]createResult, int) {
+// hold starts as many creates as may be in progress at once, held by the
+// gate, and returns the channel their results arrive on. The first waits
+// in its precommit; on SQLite, whose writers take turns, the others wait
+// to begin their transaction.
+func (b *batchEnv) hold(t *testing.T) <-chan error {
 	t.Helper()
-	var once sync.Once
-	release := func() { once.Do(func() { close(b.gate.open) }) }
-	t.Cleanup(release) // a failed wait must not leave the gate shut
-	// The first held create waits in its precommit; on SQLite, whose
-	// writers take turns, the others wait to begin their transaction.
-	// Each takes one write transaction.
-	before := b.store.updates.Load() + ml2.MaxInflight
 	held := make(chan error, ml2.MaxInflight)
 	for range ml2.MaxInflight {
 		go func() {
@@ -105,6 +98,21 @@ func (b *batchEnv) inBatch(t *testing.T, reqs []*ml2.PortRequest) ([]createResul
 	}
 	<-b.gate.entered
 	require.Eventually(t, func() bool { return b.plugin.InflightCreates() == ml2.MaxInflight }, 10*time.Second, time.Millisecond)
+	return held
+}
+
+// inBatch holds as many creates in their precommit as may be in progress
+// at once, starts reqs meanwhile, waits until they are all queued behind
+// them, then lets everything run. It returns the results of reqs, and how
+// many write transactions they took.
+func (b *batchEnv) inBatch(t *testing.T, reqs []*ml2.PortRequest) ([]createResult, int) {
+	t.Helper()
+	var once sync.Once
+	release := func() { once.Do(func() { close(b.gate.open) }) }
+	t.Cleanup(release) // a failed wait must not leave the gate shut
+	// Each held create takes one write transaction.
+	before := b.store.updates.Load() + ml2.MaxInflight
+	held := b.hold(t)
 	results := make([]createResult, len(reqs))
 	var wg sync.WaitGroup
 	for i, req := range reqs {
@@ -230,14 +238,7 @@ func TestStalledBatchIsLeft(t *testing.T) {
 		}
 		b := newBatchEnv(t, engine)
 		b.plugin.SetBatchWait(20 * time.Millisecond)
-		held := make(chan error, ml2.MaxInflight)
-		for range ml2.MaxInflight {
-			go func() {
-				_, err := b.plugin.CreatePort(b.ctx, &ml2.PortRequest{NetworkID: b.network.ID, Name: ptr("gate")})
-				held <- err
-			}()
-			<-b.gate.entered
-		}
+		held := b.hold(t)
 		for _, name := range []string{"a", "b", "c"} {
 			p, err := b.plugin.CreatePort(b.ctx, &ml2.PortRequest{NetworkID: b.network.ID, Name: ptr(name)})
 			require.NoError(t, err)
