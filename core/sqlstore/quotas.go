@@ -181,7 +181,10 @@ func (t *tx) GetNetworkSubnetsUsage(ctx context.Context, networkID string, q cor
 			return nil, nil, core.QuotaUsage{}, err
 		}
 		limit, used, err := t.QuotaUsage(ctx, q.ProjectID, q.Resource, q.DefaultLimit)
-		return n, subnets, core.QuotaUsage{Limit: limit, Used: used}, err
+		if err != nil {
+			return nil, nil, core.QuotaUsage{}, err
+		}
+		return n, subnets, core.QuotaUsage{Limit: limit, Used: used}, nil
 	}
 	var u core.QuotaUsage
 	n, subnets, err := t.networkSubnets(ctx, networkID, networkUsageRows[table], `, (SELECT `+limitExpr+` AS lim) q`,
