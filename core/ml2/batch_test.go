@@ -238,9 +238,16 @@ func TestStalledBatchIsLeft(t *testing.T) {
 		}
 		b := newBatchEnv(t, engine)
 		b.plugin.SetBatchWait(20 * time.Millisecond)
+		// The others go to another network: on this one they might pick
+		// an address the held transaction has claimed, and wait for it on
+		// the database's unique index.
+		other, err := b.plugin.CreateNetwork(b.ctx, &ml2.NetworkRequest{})
+		require.NoError(t, err)
+		_, err = b.plugin.CreateSubnet(b.ctx, &ml2.SubnetRequest{NetworkID: other.ID, IPVersion: 4, CIDR: netip.MustParsePrefix("10.1.0.0/24")})
+		require.NoError(t, err)
 		held := b.hold(t)
 		for _, name := range []string{"a", "b", "c"} {
-			p, err := b.plugin.CreatePort(b.ctx, &ml2.PortRequest{NetworkID: b.network.ID, Name: ptr(name)})
+			p, err := b.plugin.CreatePort(b.ctx, &ml2.PortRequest{NetworkID: other.ID, Name: ptr(name)})
 			require.NoError(t, err)
 			assert.Len(t, p.FixedIPs, 1)
 		}

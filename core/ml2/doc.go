@@ -27,8 +27,10 @@
 // on any retried transaction. A create that names its MAC address or fixed
 // IPs is always stored alone, and so is one that has waited 200 ms for a
 // batch (behind a precommit that hangs, say). A precommit that hangs still
-// delays the other creates of its own batch until the driver's call
-// times out.
+// delays, until the driver's call times out, the other creates of its own
+// batch, and on PostgreSQL a create that picks an address the hung
+// transaction has claimed (the database makes it wait on the unique
+// index).
 //
 // The Plugin also serves what Neutron's ML2 deployments expose next to the
 // core resources: segments (the segments service plugin: CreateSegment and
