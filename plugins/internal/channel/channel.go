@@ -13,8 +13,9 @@
 // and reads the answer, and one goroutine per connection on the serving
 // side reads, runs the method and writes back. Both read with blocking
 // system calls rather than through Go's network poller (see conn), so
-// that the kernel wakes the reading thread itself; a call in progress
-// holds a thread on each side.
+// that the kernel wakes the reading thread itself: a call in progress
+// holds a thread on the calling side, and every open connection one on
+// the serving side.
 //
 // Negotiation. The host names two socket paths in the driver's
 // environment. At EnvSocket, a driver that supports the channel listens
