@@ -34,6 +34,17 @@
 // statement is allowed to fail inside a transaction, so a conflict never
 // aborts it. Readers (View) get a REPEATABLE READ snapshot.
 //
+// A SQLite transaction runs on a connection of its own, begun and ended
+// with BEGIN and COMMIT statements, and its statements run detached from
+// the context's cancellation: database/sql and the driver would otherwise
+// start a goroutine per transaction, query and statement to watch the
+// context, and waking the threads that run them costs more than SQLite's
+// own work. A context that has ended fails the next statement and the
+// transaction is rolled back, never committed; a statement in progress,
+// or a wait for another process's write lock (at most the busy timeout),
+// runs to its end. PostgreSQL transactions watch their context
+// throughout.
+//
 // A transaction's connection is held for the duration of fn: on an
 // in-memory SQLite database, which has a single connection, calling
 // Update or View from inside fn deadlocks.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -153,8 +154,11 @@ func (s *Store) run(ctx context.Context, readOnly bool, fn func(tx core.Tx) erro
 			return ctx.Err()
 		}
 	}
+	if s.engine == engineSQLite {
+		return s.runSQLite(ctx, readOnly, fn)
+	}
 	opts := &sql.TxOptions{ReadOnly: readOnly}
-	if readOnly && s.engine == enginePostgres {
+	if readOnly {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
 	stx, err := s.db.BeginTxx(ctx, opts)
@@ -167,11 +171,63 @@ func (s *Store) run(ctx context.Context, readOnly bool, fn func(tx core.Tx) erro
 			_ = stx.Rollback()
 		}
 	}()
-	if err := fn(&tx{s: s, tx: stx}); err != nil {
+	if err := fn(&tx{s: s, q: stx}); err != nil {
 		return err
 	}
 	done = true
 	return wrap("commit", stx.Commit())
+}
+
+// runSQLite runs fn in one SQLite transaction, begun and ended with
+// statements on a connection of its own rather than through a sql.Tx.
+//
+// SQLite runs in process and its statements take microseconds, so they
+// run detached from ctx's cancellation (see tx.stmtContext): database/sql
+// would otherwise start a goroutine to watch the context of every
+// transaction and every query, and the driver one for every statement,
+// and each start wakes an idle thread, which costs more than the
+// statement itself on a small virtual machine. A canceled ctx still
+// fails the transaction's next statement and is never committed. BEGIN
+// IMMEDIATE may wait for another process's write lock, as long as the
+// busy timeout.
+func (s *Store) runSQLite(ctx context.Context, readOnly bool, fn func(tx core.Tx) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return wrap("begin transaction", err)
+	}
+	begin := "BEGIN IMMEDIATE"
+	if readOnly {
+		begin = "BEGIN"
+	}
+	bg := context.WithoutCancel(ctx)
+	if _, err := conn.ExecContext(bg, begin); err != nil {
+		_ = conn.Close()
+		return wrap("begin transaction", err)
+	}
+	// open is whether the transaction still needs its ROLLBACK; fn may
+	// panic.
+	open := true
+	defer func() {
+		if open {
+			if _, err := conn.ExecContext(bg, "ROLLBACK"); err != nil {
+				// The connection may still be inside the transaction:
+				// database/sql drops it rather than reuse it.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}
+		_ = conn.Close()
+	}()
+	if err := fn(&tx{s: s, q: conn, detached: true}); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return wrap("commit", err)
+	}
+	if _, err := conn.ExecContext(bg, "COMMIT"); err != nil {
+		return wrap("commit", err)
+	}
+	open = false
+	return nil
 }
 
 // backoff is the jittered wait before attempt+1.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -163,6 +164,74 @@ func TestConcurrentUpdates(t *testing.T) {
 			require.Contains(t, n.Description, fmt.Sprintf("[%d]", i), "no update is lost")
 		}
 		t.Logf("%d attempts for %d updates", attempts.Load(), writers)
+	})
+}
+
+// TestTransactionEnds: a transaction that fails, panics or whose context
+// ends is rolled back, and the store's connections stay usable (an
+// in-memory SQLite database has only one).
+func TestTransactionEnds(t *testing.T) {
+	storeTest(t, func(t *testing.T, s *sqlstore.Store) {
+		absent := func(t *testing.T, id string) {
+			t.Helper()
+			err := s.View(ctx, func(tx core.Tx) error { _, err := tx.GetNetwork(ctx, id); return err })
+			require.ErrorIs(t, err, core.ErrNotFound, "network %s was committed", id)
+		}
+		boom := errors.New("boom")
+		for _, tc := range []struct {
+			name string
+			// fn runs in the transaction, with its context, after it
+			// created a network; cancel ends that context.
+			fn func(ctx context.Context, tx core.Tx, cancel func()) error
+			// wantErr is the error returned, when one is expected;
+			// a statement's error after its context ended depends on
+			// the engine.
+			wantErr error
+		}{
+			{"error", func(context.Context, core.Tx, func()) error { return boom }, boom},
+			{"canceled before commit", func(_ context.Context, _ core.Tx, cancel func()) error { cancel(); return nil }, context.Canceled},
+			{"canceled before a write", func(ctx context.Context, tx core.Tx, cancel func()) error {
+				cancel()
+				return tx.CreateNetwork(ctx, network("other", "p1"))
+			}, nil},
+			{"canceled before a read", func(ctx context.Context, tx core.Tx, cancel func()) error {
+				cancel()
+				_, err := tx.GetNetwork(ctx, "other")
+				return err
+			}, nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				c, cancel := context.WithCancel(ctx)
+				defer cancel()
+				id := strings.ReplaceAll(tc.name, " ", "-")
+				err := s.Update(c, func(tx core.Tx) error {
+					if err := tx.CreateNetwork(c, network(id, "p1")); err != nil {
+						return err
+					}
+					return tc.fn(c, tx, cancel)
+				})
+				require.Error(t, err)
+				if tc.wantErr != nil {
+					require.ErrorIs(t, err, tc.wantErr)
+				}
+				absent(t, id)
+				absent(t, "other")
+			})
+		}
+		t.Run("panic", func(t *testing.T) {
+			require.PanicsWithValue(t, "driver bug", func() {
+				_ = s.Update(ctx, func(tx core.Tx) error {
+					require.NoError(t, tx.CreateNetwork(ctx, network("panicked", "p1")))
+					panic("driver bug")
+				})
+			})
+			absent(t, "panicked")
+		})
+		// Every connection is usable: the next transactions neither
+		// fail nor see what the others left.
+		for i := range 4 {
+			createNetwork(t, s, network(fmt.Sprintf("after-%d", i), "p1"))
+		}
 	})
 }
 

@@ -15,8 +15,11 @@ import (
 
 // tx is one transaction: the core.Tx handed to Update and View functions.
 type tx struct {
-	s  *Store
-	tx *sqlx.Tx
+	s *Store
+	q querier
+	// detached is whether statements run detached from their context's
+	// cancellation (see stmtContext): on SQLite.
+	detached bool
 	// nets caches the networks GetNetwork read since the transaction's
 	// last write: a port create reads its network in the orchestrator
 	// and again in extension drivers. Any write empties it.
@@ -24,6 +27,25 @@ type tx struct {
 }
 
 var _ core.Tx = (*tx)(nil)
+
+// querier runs a transaction's statements: a *sqlx.Tx, or the *sql.Conn
+// of a SQLite transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// stmtContext is the context a statement runs with. In a detached
+// transaction, a live ctx loses its cancellation, so that no goroutine
+// starts to watch it; a canceled one is passed on and fails the
+// statement.
+func (t *tx) stmtContext(ctx context.Context) context.Context {
+	if t.detached && ctx.Err() == nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
 
 // rebind turns the '?' placeholders of query into the engine's.
 func rebind(e engine, query string) string {
@@ -36,7 +58,7 @@ func rebind(e engine, query string) string {
 // exec runs a statement that changes rows.
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	t.nets = nil
-	return t.tx.ExecContext(ctx, rebind(t.s.engine, query), args...)
+	return t.q.ExecContext(t.stmtContext(ctx), rebind(t.s.engine, query), args...)
 }
 
 // execCount runs a statement and returns how many rows it changed.
@@ -49,11 +71,11 @@ func (t *tx) execCount(ctx context.Context, query string, args ...any) (int64, e
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, rebind(t.s.engine, query), args...)
+	return t.q.QueryContext(t.stmtContext(ctx), rebind(t.s.engine, query), args...)
 }
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, rebind(t.s.engine, query), args...)
+	return t.q.QueryRowContext(t.stmtContext(ctx), rebind(t.s.engine, query), args...)
 }
 
 // exists reports whether query returns a row.
