@@ -2,6 +2,10 @@ package host_test
 
 import (
 	"context"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
 	"testing"
 
 	"github.com/ml2go/ml2go/core"
@@ -15,13 +19,17 @@ import (
 // SQLite store, with the logger driver in-process and with the same driver
 // out-of-process (the test plugin). The difference per op is the cost of
 // the wire: a port create makes two driver calls (create precommit and
-// postcommit; no binding, since the port has no host).
+// postcommit; no binding, since the port has no host). round_trips_only
+// is the in-process driver with one bare round trip to another process
+// per call (see echoed): the least that any out-of-process driver adds on
+// the machine at hand.
 func BenchmarkCreatePort(b *testing.B) {
 	for _, tc := range []struct {
 		name   string
 		driver func(b *testing.B) core.MechanismDriver
 	}{
 		{"in_process", func(*testing.B) core.MechanismDriver { return logger.New(nil) }},
+		{"round_trips_only", func(b *testing.B) core.MechanismDriver { return newEchoed(b, logger.New(nil)) }},
 		{"out_of_process", func(b *testing.B) core.MechanismDriver { return load(b) }},
 		{"out_of_process_quiet", func(b *testing.B) core.MechanismDriver {
 			return load(b, func(c *host.Config) { c.Env = []string{"ML2GO_TESTPLUGIN_QUIET=1"} })
@@ -128,4 +136,79 @@ func BenchmarkBindPort(b *testing.B) {
 			}
 		})
 	}
+}
+
+// envEcho makes the test binary an echo process (see echo).
+const envEcho = "ML2GO_TEST_ECHO"
+
+// echo is the test binary as an echo process: it writes back what it
+// reads on descriptor 3 until that closes.
+func echo() {
+	f := os.NewFile(3, "echo")
+	buf := make([]byte, 512)
+	for {
+		n, err := f.Read(buf)
+		if err != nil {
+			os.Exit(0)
+		}
+		if _, err := f.Write(buf[:n]); err != nil {
+			os.Exit(0)
+		}
+	}
+}
+
+// echoed is an in-process driver that makes one bare round trip, a few
+// bytes over a unix socket, to an echo process before each port create
+// hook. A create through it costs what two calls to another process cost
+// at the least, with no encoding and no driver work: the floor under the
+// added cost of out_of_process.
+type echoed struct {
+	core.MechanismDriver
+	f   *os.File
+	buf [64]byte
+}
+
+// newEchoed starts an echo process, stopped when b ends, and wraps d.
+func newEchoed(b *testing.B, d core.MechanismDriver) *echoed {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mine, theirs := os.NewFile(uintptr(fds[0]), "echo"), os.NewFile(uintptr(fds[1]), "echo-child")
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), envEcho+"=1")
+	cmd.ExtraFiles = []*os.File{theirs}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	_ = theirs.Close()
+	b.Cleanup(func() {
+		_ = mine.Close()
+		_ = cmd.Wait()
+	})
+	return &echoed{MechanismDriver: d, f: mine}
+}
+
+func (e *echoed) roundTrip() error {
+	if _, err := e.f.Write(e.buf[:32]); err != nil {
+		return err
+	}
+	_, err := io.ReadFull(e.f, e.buf[:32])
+	return err
+}
+
+// CreatePortPrecommit makes a round trip, then calls the driver.
+func (e *echoed) CreatePortPrecommit(ctx context.Context, pc core.PortContext) error {
+	if err := e.roundTrip(); err != nil {
+		return err
+	}
+	return e.MechanismDriver.CreatePortPrecommit(ctx, pc)
+}
+
+// CreatePortPostcommit makes a round trip, then calls the driver.
+func (e *echoed) CreatePortPostcommit(ctx context.Context, pc core.PortContext) error {
+	if err := e.roundTrip(); err != nil {
+		return err
+	}
+	return e.MechanismDriver.CreatePortPostcommit(ctx, pc)
 }

@@ -34,6 +34,10 @@ import (
 var testPlugin string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envEcho) != "" {
+		echo()
+		return
+	}
 	dir, err := os.MkdirTemp("", "ml2go-testplugin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
