@@ -167,24 +167,27 @@ func (t *tx) CreatePortsWithIP(ctx context.Context, ports []*core.Port, ips []*c
 	if len(ips) != len(ports) {
 		return nil, fmt.Errorf("sqlstore: %d ports but %d addresses", len(ports), len(ips))
 	}
-	allocated := make([]bool, len(ports))
-	for i, ip := range ips {
+	for _, ip := range ips {
 		if ip != nil && !ip.IP.IsValid() {
 			return nil, core.InvalidInput("no IP address to allocate in subnet %s", ip.SubnetID)
 		}
-		if ip != nil && t.s.engine == engineSQLite {
-			ok, err := t.CreatePortWithIP(ctx, ports[i], *ip)
+	}
+	allocated := make([]bool, len(ports))
+	if t.s.engine == engineSQLite {
+		for i, p := range ports {
+			var err error
+			if ips[i] != nil {
+				allocated[i], err = t.CreatePortWithIP(ctx, p, *ips[i])
+			} else {
+				err = t.CreatePort(ctx, p)
+			}
 			if err != nil {
 				return nil, err
 			}
-			allocated[i] = ok
-		} else if t.s.engine == engineSQLite {
-			if err := t.CreatePort(ctx, ports[i]); err != nil {
-				return nil, err
-			}
 		}
+		return allocated, nil
 	}
-	if t.s.engine == engineSQLite || len(ports) == 0 {
+	if len(ports) == 0 {
 		return allocated, nil
 	}
 	return allocated, t.createPorts(ctx, ports, ips, allocated)

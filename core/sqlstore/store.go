@@ -217,7 +217,7 @@ func (s *Store) runSQLite(ctx context.Context, readOnly bool, fn func(tx core.Tx
 		}
 		_ = conn.Close()
 	}()
-	if err := fn(&tx{s: s, q: conn, detached: true}); err != nil {
+	if err := fn(&tx{s: s, q: conn, ctx: ctx, detached: bg}); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {

@@ -17,9 +17,11 @@ import (
 type tx struct {
 	s *Store
 	q querier
-	// detached is whether statements run detached from their context's
-	// cancellation (see stmtContext): on SQLite.
-	detached bool
+	// On SQLite, statements run detached from their context's
+	// cancellation (see stmtContext): ctx is the transaction's context
+	// and detached the same without its cancellation. Both are nil on
+	// PostgreSQL.
+	ctx, detached context.Context
 	// nets caches the networks GetNetwork read since the transaction's
 	// last write: a port create reads its network in the orchestrator
 	// and again in extension drivers. Any write empties it.
@@ -41,10 +43,13 @@ type querier interface {
 // starts to watch it; a canceled one is passed on and fails the
 // statement.
 func (t *tx) stmtContext(ctx context.Context) context.Context {
-	if t.detached && ctx.Err() == nil {
-		return context.WithoutCancel(ctx)
+	switch {
+	case t.detached == nil || ctx.Err() != nil:
+		return ctx
+	case ctx == t.ctx: // nearly always: no new context per statement
+		return t.detached
 	}
-	return ctx
+	return context.WithoutCancel(ctx)
 }
 
 // rebind turns the '?' placeholders of query into the engine's.
