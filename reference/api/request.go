@@ -171,8 +171,8 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // project resolves the owner of a created resource: tenant_id and
-// project_id must agree, and only admins may name another project than
-// their own.
+// project_id must agree, only admins may name another project than
+// their own, and a caller acting in no project must name one.
 func project(b body, c *caller) (string, error) {
 	var tenant, proj string
 	var err error
@@ -193,6 +193,11 @@ func project(b body, c *caller) (string, error) {
 		proj = tenant
 	}
 	if proj == "" {
+		if c.project == "" {
+			// A token scoped to no project (unscoped, or scoped to a
+			// domain) gives no owner to default to.
+			return "", badRequest("Running without keystone AuthN requires that tenant_id is specified")
+		}
 		return c.project, nil
 	}
 	if proj != c.project && !c.admin {

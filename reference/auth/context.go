@@ -22,11 +22,19 @@ type Context struct {
 	UserDomainName string
 
 	// ProjectID is the project the caller acts in (Neutron's tenant_id).
-	// It is empty for a token not scoped to a project.
+	// It is empty for a token not scoped to a project (unscoped, or
+	// scoped to a domain): such a caller owns nothing, sees only what is
+	// shared or what its admin role allows, and must name the project of
+	// what it creates.
 	ProjectID         string
 	ProjectName       string
 	ProjectDomainID   string
 	ProjectDomainName string
+
+	// DomainID and DomainName are the domain a domain-scoped token is
+	// scoped to; empty otherwise.
+	DomainID   string
+	DomainName string
 
 	// Roles are the caller's roles on the project, as Keystone names them.
 	Roles []string

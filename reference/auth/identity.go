@@ -59,6 +59,7 @@ type tokenBody struct {
 		ExpiresAt string   `json:"expires_at"`
 		User      idName   `json:"user"`
 		Project   *idName  `json:"project"`
+		Domain    *idName  `json:"domain"`
 		Roles     []idName `json:"roles"`
 	} `json:"token"`
 }
@@ -101,6 +102,9 @@ func (k *Keystone) identity(token string, body []byte) (*Context, error) {
 	if p := t.Project; p != nil {
 		c.ProjectID, c.ProjectName = p.ID, p.Name
 		c.ProjectDomainID, c.ProjectDomainName = p.Domain.ID, p.Domain.Name
+	}
+	if d := t.Domain; d != nil {
+		c.DomainID, c.DomainName = d.ID, d.Name
 	}
 	for _, r := range t.Roles {
 		c.Roles = append(c.Roles, r.Name)

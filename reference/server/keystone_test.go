@@ -11,13 +11,18 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/reference/auth/keystonetest"
 	"github.com/ml2go/ml2go/reference/config"
 )
 
-// TestKeystone runs the server with auth_strategy = keystone against a
+// keystoneCall sends a request with token (none when empty) and returns
+// the status, headers and JSON body of the answer.
+type keystoneCall func(token, method, path, body string) (int, http.Header, map[string]any)
+
+// startKeystone runs the server with auth_strategy = keystone against a
 // stand-in Keystone.
-func TestKeystone(t *testing.T) {
+func startKeystone(t *testing.T) (*keystonetest.Server, *running, keystoneCall) {
 	ks := keystonetest.New(t)
 	cfg := testConfig(t)
 	cfg.AuthStrategy = config.AuthKeystone
@@ -48,6 +53,13 @@ func TestKeystone(t *testing.T) {
 		}
 		return resp.StatusCode, resp.Header, out
 	}
+	return ks, r, call
+}
+
+// TestKeystone runs the server with auth_strategy = keystone against a
+// stand-in Keystone.
+func TestKeystone(t *testing.T) {
+	ks, _, call := startKeystone(t)
 
 	// The version document needs no token; the API does.
 	status, _, _ := call("", "GET", "/", "")
@@ -87,4 +99,82 @@ func TestKeystone(t *testing.T) {
 	ks.Fail(http.StatusInternalServerError)
 	status, _, _ = call(ks.Token(keystonetest.DemoUser, keystonetest.DemoProject), "GET", "/v2.0/networks", "")
 	assert.Equal(t, 503, status, "Keystone down")
+}
+
+// TestKeystoneNoProject: a token scoped to no project (unscoped, or scoped
+// to a domain) owns nothing. A create that names no project is a 400 and
+// creates nothing, whatever the token's roles; reads show only what is
+// shared, or everything to an admin; an admin may create in a project it
+// names.
+func TestKeystoneNoProject(t *testing.T) {
+	ks, r, call := startKeystone(t)
+	demo := ks.Token(keystonetest.DemoUser, keystonetest.DemoProject)
+	admin := ks.Token(keystonetest.AdminUser, keystonetest.AdminProject)
+	demoProject := ks.Project(keystonetest.DemoProject).ID
+	status, _, body := call(demo, "POST", "/v2.0/networks", `{"network":{"name":"private"}}`)
+	require.Equal(t, 201, status, body)
+	private := body["network"].(map[string]any)["id"].(string)
+	status, _, body = call(admin, "POST", "/v2.0/networks", `{"network":{"name":"public","shared":true}}`)
+	require.Equal(t, 201, status, body)
+	public := body["network"].(map[string]any)["id"].(string)
+
+	counts := func() map[string]int {
+		t.Helper()
+		ctx := context.Background()
+		p := r.srv.Plugin()
+		nets, err := p.ListNetworks(ctx, &core.ListOptions{})
+		require.NoError(t, err)
+		subnets, err := p.ListSubnets(ctx, &core.ListOptions{})
+		require.NoError(t, err)
+		ports, err := p.ListPorts(ctx, &core.ListOptions{})
+		require.NoError(t, err)
+		return map[string]int{"networks": len(nets), "subnets": len(subnets), "ports": len(ports)}
+	}
+	before := counts()
+
+	for _, tc := range []struct {
+		name  string
+		token string
+		admin bool
+	}{
+		{"unscoped", ks.Token(keystonetest.DemoUser, ""), false},
+		{"domain-scoped", ks.DomainToken(keystonetest.DemoUser, "member"), false},
+		{"domain-scoped admin", ks.DomainToken(keystonetest.AdminUser, "admin"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, c := range []struct{ path, body string }{
+				{"/v2.0/networks", `{"network":{"name":"nobodys"}}`},
+				{"/v2.0/networks", `{"network":{"name":"nobodys","project_id":""}}`},
+				{"/v2.0/subnets", `{"subnet":{"network_id":"` + public + `","cidr":"10.9.0.0/24","ip_version":4}}`},
+				{"/v2.0/ports", `{"port":{"network_id":"` + public + `"}}`},
+			} {
+				status, _, body := call(tc.token, "POST", c.path, c.body)
+				require.Equal(t, 400, status, "%s %s: %v", c.path, c.body, body)
+				e := body["NeutronError"].(map[string]any)
+				assert.Equal(t, "HTTPBadRequest", e["type"])
+				assert.Equal(t, "Running without keystone AuthN requires that tenant_id is specified", e["message"])
+			}
+			assert.Equal(t, before, counts(), "nothing created")
+
+			status, _, body := call(tc.token, "GET", "/v2.0/networks", "")
+			require.Equal(t, 200, status, body)
+			var ids []string
+			for _, n := range body["networks"].([]any) {
+				ids = append(ids, n.(map[string]any)["id"].(string))
+			}
+			if tc.admin {
+				assert.ElementsMatch(t, []string{private, public}, ids)
+			} else {
+				assert.Equal(t, []string{public}, ids, "only what is shared")
+				status, _, _ = call(tc.token, "GET", "/v2.0/networks/"+private, "")
+				assert.Equal(t, 404, status)
+			}
+		})
+	}
+
+	// An admin without a project creates in the project it names.
+	status, _, body = call(ks.DomainToken(keystonetest.AdminUser, "admin"), "POST", "/v2.0/networks",
+		`{"network":{"name":"for-demo","project_id":"`+demoProject+`"}}`)
+	require.Equal(t, 201, status, body)
+	assert.Equal(t, demoProject, body["network"].(map[string]any)["project_id"])
 }

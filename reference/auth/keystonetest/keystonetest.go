@@ -12,7 +12,7 @@
 // auth.NewKeystone. Roles imply others as after keystone-manage bootstrap:
 // admin implies member, member implies reader.
 //
-// Tests issue tokens with Token, end them with Expire and Revoke or by
+// Tests issue tokens with Token (DomainToken for domain-scoped ones), end them with Expire and Revoke or by
 // moving the server's Clock, count the calls that reach it (Validations,
 // Authentications), hold validations back (Hold) and make it fail (Fail,
 // or Close to take it down).
@@ -116,7 +116,8 @@ type Server struct {
 
 type token struct {
 	user    *User
-	project *Project // nil: unscoped
+	project *Project // nil: unscoped, or scoped to the domain
+	domain  bool     // scoped to the Default domain
 	roles   []string
 	issued  time.Time
 	expires time.Time
@@ -266,6 +267,29 @@ func (s *Server) Token(user, project string) string {
 	if err != nil {
 		s.t.Fatalf("keystonetest: %v", err)
 	}
+	return id
+}
+
+// DomainToken issues a token for user scoped to the Default domain, with
+// roles (and those they imply) as its domain role assignments: a token
+// that names no project.
+func (s *Server) DomainToken(user string, roles ...string) string {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, _ := s.lookup(user, "")
+	tok := &token{user: u, domain: true, methods: []string{"password"}, auditID: newAuditID()}
+	for _, r := range roles {
+		for ; r != ""; r = impliedRoles[r] {
+			if !slices.Contains(tok.roles, r) {
+				tok.roles = append(tok.roles, r)
+			}
+		}
+	}
+	tok.issued = s.Clock.Now()
+	tok.expires = tok.issued.Add(s.ttl)
+	id := newTokenID()
+	s.tokens[id] = tok
 	return id
 }
 
@@ -549,7 +573,7 @@ func (s *Server) writeToken(w http.ResponseWriter, r *http.Request, status int, 
 		"expires_at": formatTime(tok.expires),
 		"issued_at":  formatTime(tok.issued),
 	}
-	if tok.project != nil {
+	if tok.project != nil || tok.domain {
 		roles := make([]map[string]any, 0, len(tok.roles))
 		for _, name := range tok.roles {
 			id, ok := s.roleIDs[name]
@@ -559,8 +583,12 @@ func (s *Server) writeToken(w http.ResponseWriter, r *http.Request, status int, 
 			}
 			roles = append(roles, map[string]any{"id": id, "name": name})
 		}
-		body["project"] = map[string]any{"domain": dom, "id": tok.project.ID, "name": tok.project.Name}
-		body["is_domain"] = false
+		if tok.project != nil {
+			body["project"] = map[string]any{"domain": dom, "id": tok.project.ID, "name": tok.project.Name}
+			body["is_domain"] = false
+		} else {
+			body["domain"] = dom
+		}
 		body["roles"] = roles
 		if _, ok := r.URL.Query()["nocatalog"]; !ok {
 			body["catalog"] = s.catalog()
