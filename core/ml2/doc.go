@@ -7,10 +7,21 @@
 //     whole operation back. An error wrapping core.ErrRetry makes the
 //     transaction run again instead.
 //   - CreateXPostcommit runs after commit; its failure deletes the new
-//     resource and returns the error. Update and delete postcommit failures
+//     resource and returns the error. So does a failure to bind a new port
+//     or to extend a new resource. That delete runs the drivers' delete
+//     hooks but does not depend on them: their errors are logged, and the
+//     resource goes even when the driver that failed (an out-of-process
+//     driver that is down) fails them too. An error from a create means
+//     that nothing was created. Update and delete postcommit failures
 //     are logged; every driver is still called. A failed update-network or
 //     update-subnet postcommit is returned (the update stands); update-port
 //     and delete failures are swallowed.
+//   - A bulk create (CreateNetworks, CreateSubnets, CreatePorts) stores
+//     every item, with its precommits, in one transaction, as Neutron does:
+//     it is all or nothing, even if the process dies in the middle, and a
+//     port bulk gets the addresses that are free when it runs. The
+//     postcommits (and binding, for ports) follow item by item; when one
+//     fails, every item of the bulk is deleted again as above.
 //   - Port binding runs outside any transaction, level by level
 //     (hierarchical binding with dynamic segments), and is committed with
 //     optimistic concurrency; failed attempts are retried up to ten times

@@ -16,7 +16,30 @@ const (
 	precommit      hookKind = iota // stop at the first error; retriable errors pass unwrapped
 	createPost                     // stop at the first error
 	updateOrDelete                 // call every driver, gather errors
+	undo                           // call every driver, log errors, return none
 )
+
+// deletion says whose delete it is, and so what a precommit error does.
+type deletion int
+
+const (
+	// userDelete is a delete asked for: a precommit error aborts it.
+	userDelete deletion = iota
+	// undoCreate undoes a create that failed after its commit (a
+	// postcommit, binding or extension failed): the resource goes whatever
+	// the drivers answer, so that an error answer leaves nothing behind
+	// even when the driver that failed is still failing. Precommit errors
+	// are logged and the delete commits.
+	undoCreate
+)
+
+// precommit is the hook kind of a delete's precommit.
+func (d deletion) precommit() hookKind {
+	if d == undoCreate {
+		return undo
+	}
+	return precommit
+}
 
 // mechManager calls mechanism drivers in configured order.
 type mechManager struct {
@@ -37,6 +60,9 @@ func (m *mechManager) call(method string, kind hookKind, fn func(core.MechanismD
 			return err
 		}
 		m.log.Error("mechanism driver failed", "driver", d.Name, "method", method, "error", err)
+		if kind == undo {
+			continue
+		}
 		errs = append(errs, err)
 		if kind != updateOrDelete {
 			break

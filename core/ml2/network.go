@@ -17,76 +17,121 @@ var autoDeletedOwners = []string{core.DeviceOwnerDHCP, core.DeviceOwnerDistribut
 // CreateNetwork creates a network with its segments: the provider segments
 // requested, or a tenant segment from the first tenant type that has one.
 func (p *Plugin) CreateNetwork(ctx context.Context, req *NetworkRequest) (*core.Network, error) {
-	provider, err := p.types.providerSegments(req)
+	nets, err := p.CreateNetworks(ctx, []*NetworkRequest{req})
 	if err != nil {
 		return nil, err
 	}
-	var n *core.Network
-	err = p.store.Update(ctx, func(tx core.Tx) error {
-		if err := p.checkQuota(ctx, tx, p.projectOr(req.ProjectID), "network"); err != nil {
-			return err
+	return nets[0], nil
+}
+
+// CreateNetworks creates networks as Neutron's bulk create does: every
+// network is stored, with its precommits, in one transaction, so that the
+// bulk is all or nothing even if the process dies; the postcommits run
+// after it, in order. When one fails, every network of the bulk is deleted
+// again and its error returned.
+func (p *Plugin) CreateNetworks(ctx context.Context, reqs []*NetworkRequest) ([]*core.Network, error) {
+	provider := make([][]core.Segment, len(reqs))
+	for i, req := range reqs {
+		var err error
+		if provider[i], err = p.types.providerSegments(req); err != nil {
+			return nil, err
 		}
-		n = &core.Network{
-			Standard: core.Standard{
-				ID:          uuid.NewString(),
-				ProjectID:   p.projectOr(req.ProjectID),
-				Name:        deref(req.Name, ""),
-				Description: deref(req.Description, ""),
-				Tags:        req.Tags,
-			},
-			AdminStateUp:    deref(req.AdminStateUp, true),
-			Status:          core.StatusActive,
-			Shared:          deref(req.Shared, false),
-			External:        deref(req.External, false),
-			VLANTransparent: deref(req.VLANTransparent, false),
-		}
-		segs, err := p.types.reserveSegments(ctx, tx, n.ID, provider, n.External)
-		if err != nil {
-			return err
-		}
-		if n.MTU, err = p.types.networkMTU(segs, deref(req.MTU, 0)); err != nil {
-			return err
-		}
-		for i := range segs {
-			segs[i].MTU = n.MTU
-		}
-		for _, e := range p.exts {
-			if err := e.Driver.ProcessCreateNetwork(ctx, tx, req.Extensions, n); err != nil {
+	}
+	nets := make([]*core.Network, len(reqs))
+	err := p.store.Update(ctx, func(tx core.Tx) error {
+		for i, req := range reqs {
+			var err error
+			if nets[i], err = p.storeNetwork(ctx, tx, req, provider[i]); err != nil {
 				return err
 			}
 		}
-		if err := tx.CreateNetwork(ctx, n); err != nil {
-			return err
-		}
-		for i := range segs {
-			if err := tx.CreateSegment(ctx, &segs[i]); err != nil {
-				return err
-			}
-		}
-		n.Segments = segs
-		nc := &networkContext{current: n}
-		if n.VLANTransparent {
-			if err := p.mechs.checkVLANTransparency(ctx, nc); err != nil {
-				return err
-			}
-		}
-		return p.mechs.call("create_network_precommit", precommit, func(d core.MechanismDriver) error {
-			return d.CreateNetworkPrecommit(ctx, nc)
-		})
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	nc := &networkContext{current: n}
-	if err := p.mechs.call("create_network_postcommit", createPost, func(d core.MechanismDriver) error {
-		return d.CreateNetworkPostcommit(ctx, nc)
-	}); err != nil {
-		if derr := p.deleteNetwork(ctx, n.ID, false); derr != nil {
-			p.log.Error("could not delete network after failed postcommit", "network", n.ID, "error", derr)
+	undo := func(err error) ([]*core.Network, error) {
+		for _, n := range nets {
+			p.logUndo("network", n.ID, p.deleteNetwork(context.WithoutCancel(ctx), n.ID, undoCreate))
 		}
 		return nil, err
 	}
-	return n, p.extendNetwork(ctx, n)
+	for _, n := range nets {
+		nc := &networkContext{current: n}
+		if err := p.mechs.call("create_network_postcommit", createPost, func(d core.MechanismDriver) error {
+			return d.CreateNetworkPostcommit(ctx, nc)
+		}); err != nil {
+			return undo(err)
+		}
+	}
+	for _, n := range nets {
+		if err := p.extendNetwork(ctx, n); err != nil {
+			return undo(err)
+		}
+	}
+	return nets, nil
+}
+
+// logUndo logs the failure of the undo of a create, if it failed.
+func (p *Plugin) logUndo(resource, id string, err error) {
+	if err != nil && !isNotFound(err) {
+		p.log.Error("could not delete "+resource+" after its create failed", resource, id, "error", err)
+	}
+}
+
+// storeNetwork stores a new network of req, with the segments of provider
+// or a tenant segment, inside tx, and runs its precommits.
+func (p *Plugin) storeNetwork(ctx context.Context, tx core.Tx, req *NetworkRequest, provider []core.Segment) (*core.Network, error) {
+	if err := p.checkQuota(ctx, tx, p.projectOr(req.ProjectID), "network"); err != nil {
+		return nil, err
+	}
+	n := &core.Network{
+		Standard: core.Standard{
+			ID:          uuid.NewString(),
+			ProjectID:   p.projectOr(req.ProjectID),
+			Name:        deref(req.Name, ""),
+			Description: deref(req.Description, ""),
+			Tags:        req.Tags,
+		},
+		AdminStateUp:    deref(req.AdminStateUp, true),
+		Status:          core.StatusActive,
+		Shared:          deref(req.Shared, false),
+		External:        deref(req.External, false),
+		VLANTransparent: deref(req.VLANTransparent, false),
+	}
+	segs, err := p.types.reserveSegments(ctx, tx, n.ID, provider, n.External)
+	if err != nil {
+		return nil, err
+	}
+	if n.MTU, err = p.types.networkMTU(segs, deref(req.MTU, 0)); err != nil {
+		return nil, err
+	}
+	for i := range segs {
+		segs[i].MTU = n.MTU
+	}
+	for _, e := range p.exts {
+		if err := e.Driver.ProcessCreateNetwork(ctx, tx, req.Extensions, n); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.CreateNetwork(ctx, n); err != nil {
+		return nil, err
+	}
+	for i := range segs {
+		if err := tx.CreateSegment(ctx, &segs[i]); err != nil {
+			return nil, err
+		}
+	}
+	n.Segments = segs
+	nc := &networkContext{current: n}
+	if n.VLANTransparent {
+		if err := p.mechs.checkVLANTransparency(ctx, nc); err != nil {
+			return nil, err
+		}
+	}
+	return n, p.mechs.call("create_network_precommit", precommit, func(d core.MechanismDriver) error {
+		return d.CreateNetworkPrecommit(ctx, nc)
+	})
 }
 
 // GetNetwork returns one network.
@@ -281,10 +326,12 @@ func unplugged(vifType string) bool {
 // DeleteNetwork deletes a network, its auto-deleted service ports and its
 // subnets, and releases its segments. Any other port makes it NetworkInUse.
 func (p *Plugin) DeleteNetwork(ctx context.Context, id string) error {
-	return p.deleteNetwork(ctx, id, true)
+	return p.deleteNetwork(ctx, id, userDelete)
 }
 
-func (p *Plugin) deleteNetwork(ctx context.Context, id string, checkPorts bool) error {
+// deleteNetwork deletes a network; the undo of its create deletes every
+// port on it.
+func (p *Plugin) deleteNetwork(ctx context.Context, id string, mode deletion) error {
 	var ports []*core.Port
 	var subnets []*core.Subnet
 	err := p.store.View(ctx, func(tx core.Tx) error {
@@ -302,7 +349,7 @@ func (p *Plugin) deleteNetwork(ctx context.Context, id string, checkPorts bool) 
 	if err != nil {
 		return err
 	}
-	if checkPorts {
+	if mode == userDelete {
 		var inUse []string
 		for _, port := range ports {
 			if !slices.Contains(autoDeletedOwners, port.DeviceOwner) {
@@ -314,12 +361,12 @@ func (p *Plugin) deleteNetwork(ctx context.Context, id string, checkPorts bool) 
 		}
 	}
 	for _, port := range ports {
-		if err := p.DeletePort(ctx, port.ID); err != nil && !errors.Is(err, core.ErrNotFound) {
+		if err := p.deletePort(ctx, port.ID, mode); err != nil && !errors.Is(err, core.ErrNotFound) {
 			return err
 		}
 	}
 	for _, s := range subnets {
-		if err := p.deleteSubnet(ctx, s.ID, false); err != nil && !errors.Is(err, core.ErrNotFound) {
+		if err := p.deleteSubnet(ctx, s.ID, mode, false); err != nil && !errors.Is(err, core.ErrNotFound) {
 			return err
 		}
 	}
@@ -330,7 +377,7 @@ func (p *Plugin) deleteNetwork(ctx context.Context, id string, checkPorts bool) 
 			return err
 		}
 		nc := &networkContext{current: n}
-		if err := p.mechs.call("delete_network_precommit", precommit, func(d core.MechanismDriver) error {
+		if err := p.mechs.call("delete_network_precommit", mode.precommit(), func(d core.MechanismDriver) error {
 			return d.DeleteNetworkPrecommit(ctx, nc)
 		}); err != nil {
 			return err

@@ -29,65 +29,127 @@ func (p *Plugin) CreatePort(ctx context.Context, req *PortRequest) (*core.Port, 
 	if err != nil {
 		return nil, err
 	}
-	pc := newPortContext(p, port, nil, net, net.Segments)
-	if err := p.mechs.call("create_port_postcommit", createPost, func(d core.MechanismDriver) error {
-		return d.CreatePortPostcommit(ctx, pc)
-	}); err != nil {
-		if derr := p.DeletePort(ctx, port.ID); derr != nil {
-			p.log.Error("could not delete port after failed postcommit", "port", port.ID, "error", derr)
-		}
+	ports, err := p.afterPortsCreate(ctx, []*core.Port{port}, []*core.Network{net})
+	if err != nil {
 		return nil, err
 	}
-	if shouldBind(port) {
-		if port, err = p.bind(ctx, port.ID); err != nil {
+	return ports[0], nil
+}
+
+// CreatePorts creates ports as Neutron's bulk create does: every port is
+// stored, with its addresses and precommits, in one transaction, so that
+// the bulk is all or nothing even if the process dies, and its addresses
+// are those free when it runs. Postcommits and binding follow, port by
+// port; when one fails, every port of the bulk is deleted again and its
+// error returned.
+func (p *Plugin) CreatePorts(ctx context.Context, reqs []*PortRequest) ([]*core.Port, error) {
+	ports := make([]*core.Port, len(reqs))
+	for i, req := range reqs {
+		var err error
+		if ports[i], err = p.newPort(req); err != nil {
 			return nil, err
 		}
 	}
-	return port, p.extendPort(ctx, port)
+	nets := make([]*core.Network, len(reqs))
+	err := p.store.Update(ctx, func(tx core.Tx) error {
+		for i, req := range reqs {
+			var err error
+			if nets[i], err = p.storePortIn(ctx, tx, req, ports[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.afterPortsCreate(ctx, ports, nets)
+}
+
+// afterPortsCreate runs the create postcommits of ports just stored on
+// nets, binds those that name a host and extends them. When any of it
+// fails, every port is deleted again, whatever the drivers answer, and the
+// error returned: an error means no port was created.
+func (p *Plugin) afterPortsCreate(ctx context.Context, ports []*core.Port, nets []*core.Network) ([]*core.Port, error) {
+	undo := func(err error) ([]*core.Port, error) {
+		for _, port := range ports {
+			p.logUndo("port", port.ID, p.deletePort(context.WithoutCancel(ctx), port.ID, undoCreate))
+		}
+		return nil, err
+	}
+	for i, port := range ports {
+		pc := newPortContext(p, port, nil, nets[i], nets[i].Segments)
+		if err := p.mechs.call("create_port_postcommit", createPost, func(d core.MechanismDriver) error {
+			return d.CreatePortPostcommit(ctx, pc)
+		}); err != nil {
+			return undo(err)
+		}
+	}
+	for i, port := range ports {
+		if !shouldBind(port) {
+			continue
+		}
+		bound, err := p.bind(ctx, port.ID)
+		if err != nil {
+			return undo(err)
+		}
+		ports[i] = bound
+	}
+	for _, port := range ports {
+		if err := p.extendPort(ctx, port); err != nil {
+			return undo(err)
+		}
+	}
+	return ports, nil
 }
 
 // storePortAlone stores a new port in a transaction of its own: quota,
 // network, insert, addresses and precommits. It returns the port's network.
 func (p *Plugin) storePortAlone(ctx context.Context, req *PortRequest, port *core.Port) (*core.Network, error) {
 	var net *core.Network
-	err := p.store.Update(ctx, func(tx core.Tx) error {
-		port.FixedIPs, port.Status = nil, core.StatusDown
-		target := p.readPortTarget(ctx, tx, port.ProjectID, port.NetworkID, 1)
-		if err := target.err(); err != nil {
-			return err
-		}
-		net = target.net
-		subnets := target.subnets
-		for _, e := range p.exts {
-			if err := e.Driver.ProcessCreatePort(ctx, tx, req.Extensions, port); err != nil {
-				return err
-			}
-		}
-		alloc := &ipAllocator{tx: tx, port: port, subnets: subnets}
-		// An automatic IPv4 address is claimed with the port's insert:
-		// one statement for both where the store allows.
-		var claim *core.IPAllocation
-		if req.FixedIPs == nil {
-			claim = alloc.probe()
-		}
-		claimed, err := p.insertPort(ctx, tx, port, req.MACAddress == nil, claim)
-		if err != nil {
-			return err
-		}
-		if req.FixedIPs == nil {
-			port.FixedIPs, err = alloc.automatic(ctx, claimedIP(claim, claimed))
-		} else {
-			port.FixedIPs, _, err = alloc.requested(ctx, *req.FixedIPs, nil)
-		}
-		if err != nil {
-			return err
-		}
-		return p.createPortPrecommit(ctx, port, net)
+	err := p.store.Update(ctx, func(tx core.Tx) (err error) {
+		net, err = p.storePortIn(ctx, tx, req, port)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return net, nil
+}
+
+// storePortIn stores a new port inside tx: quota, network, insert,
+// addresses and precommits. It returns the port's network.
+func (p *Plugin) storePortIn(ctx context.Context, tx core.Tx, req *PortRequest, port *core.Port) (*core.Network, error) {
+	port.FixedIPs, port.Status = nil, core.StatusDown
+	target := p.readPortTarget(ctx, tx, port.ProjectID, port.NetworkID, 1)
+	if err := target.err(); err != nil {
+		return nil, err
+	}
+	for _, e := range p.exts {
+		if err := e.Driver.ProcessCreatePort(ctx, tx, req.Extensions, port); err != nil {
+			return nil, err
+		}
+	}
+	alloc := &ipAllocator{tx: tx, port: port, subnets: target.subnets}
+	// An automatic IPv4 address is claimed with the port's insert: one
+	// statement for both where the store allows.
+	var claim *core.IPAllocation
+	if req.FixedIPs == nil {
+		claim = alloc.probe()
+	}
+	claimed, err := p.insertPort(ctx, tx, port, req.MACAddress == nil, claim)
+	if err != nil {
+		return nil, err
+	}
+	if req.FixedIPs == nil {
+		port.FixedIPs, err = alloc.automatic(ctx, claimedIP(claim, claimed))
+	} else {
+		port.FixedIPs, _, err = alloc.requested(ctx, *req.FixedIPs, nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return target.net, p.createPortPrecommit(ctx, port, target.net)
 }
 
 // portTarget is what port creates read before their insert: the answer
@@ -394,6 +456,10 @@ func jsonEqual(a, b any) bool {
 // DeletePort deletes a port and releases its addresses. Delete postcommit
 // failures are logged, not returned.
 func (p *Plugin) DeletePort(ctx context.Context, id string) error {
+	return p.deletePort(ctx, id, userDelete)
+}
+
+func (p *Plugin) deletePort(ctx context.Context, id string, mode deletion) error {
 	var port *core.Port
 	var net *core.Network
 	err := p.store.Update(ctx, func(tx core.Tx) error {
@@ -405,7 +471,7 @@ func (p *Plugin) DeletePort(ctx context.Context, id string) error {
 			return err
 		}
 		pc := newPortContext(p, port, nil, net, net.Segments)
-		if err := p.mechs.call("delete_port_precommit", precommit, func(d core.MechanismDriver) error {
+		if err := p.mechs.call("delete_port_precommit", mode.precommit(), func(d core.MechanismDriver) error {
 			return d.DeletePortPrecommit(ctx, pc)
 		}); err != nil {
 			return err

@@ -17,55 +17,89 @@ var subnetBlockingOwners = []string{core.DeviceOwnerRouterInterface, core.Device
 // allocation pools) and creates it. On an auto-address IPv6 subnet every
 // existing non-router port of the network gets its EUI-64 address.
 func (p *Plugin) CreateSubnet(ctx context.Context, req *SubnetRequest) (*core.Subnet, error) {
-	s, err := p.buildSubnet(req)
+	subnets, err := p.CreateSubnets(ctx, []*SubnetRequest{req})
 	if err != nil {
 		return nil, err
 	}
-	err = p.store.Update(ctx, func(tx core.Tx) error {
-		if err := p.checkQuota(ctx, tx, s.ProjectID, "subnet"); err != nil {
-			return err
+	return subnets[0], nil
+}
+
+// CreateSubnets creates subnets as Neutron's bulk create does: all of them
+// in one transaction, then their postcommits in order. When one fails,
+// every subnet of the bulk is deleted again and its error returned.
+func (p *Plugin) CreateSubnets(ctx context.Context, reqs []*SubnetRequest) ([]*core.Subnet, error) {
+	subnets := make([]*core.Subnet, len(reqs))
+	for i, req := range reqs {
+		var err error
+		if subnets[i], err = p.buildSubnet(req); err != nil {
+			return nil, err
 		}
-		net, existing, err := tx.GetNetworkSubnets(ctx, s.NetworkID)
-		if err != nil {
-			return err
-		}
-		if err := ipam.CheckOverlap(s.CIDR, existing); err != nil {
-			return err
-		}
-		if err := checkSubnetSegment(ctx, tx, s, existing); err != nil {
-			return err
-		}
-		for _, e := range p.exts {
-			if err := e.Driver.ProcessCreateSubnet(ctx, tx, req.Extensions, s); err != nil {
+	}
+	err := p.store.Update(ctx, func(tx core.Tx) error {
+		for i, s := range subnets {
+			if err := p.storeSubnet(ctx, tx, reqs[i], s); err != nil {
 				return err
 			}
 		}
-		if err := tx.CreateSubnet(ctx, s); err != nil {
-			return err
-		}
-		if s.IsAutoAddress() {
-			if err := p.addAutoAddresses(ctx, tx, s); err != nil {
-				return err
-			}
-		}
-		sc := &subnetContext{current: s, network: &networkContext{current: net}}
-		return p.mechs.call("create_subnet_precommit", precommit, func(d core.MechanismDriver) error {
-			return d.CreateSubnetPrecommit(ctx, sc)
-		})
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	sc := &subnetContext{current: s, network: p.lazyNetwork(ctx, s.NetworkID)}
-	if err := p.mechs.call("create_subnet_postcommit", createPost, func(d core.MechanismDriver) error {
-		return d.CreateSubnetPostcommit(ctx, sc)
-	}); err != nil {
-		if derr := p.deleteSubnet(ctx, s.ID, false); derr != nil {
-			p.log.Error("could not delete subnet after failed postcommit", "subnet", s.ID, "error", derr)
+	undo := func(err error) ([]*core.Subnet, error) {
+		for _, s := range subnets {
+			p.logUndo("subnet", s.ID, p.deleteSubnet(context.WithoutCancel(ctx), s.ID, undoCreate, false))
 		}
 		return nil, err
 	}
-	return s, p.extendSubnet(ctx, s)
+	for _, s := range subnets {
+		sc := &subnetContext{current: s, network: p.lazyNetwork(ctx, s.NetworkID)}
+		if err := p.mechs.call("create_subnet_postcommit", createPost, func(d core.MechanismDriver) error {
+			return d.CreateSubnetPostcommit(ctx, sc)
+		}); err != nil {
+			return undo(err)
+		}
+	}
+	for _, s := range subnets {
+		if err := p.extendSubnet(ctx, s); err != nil {
+			return undo(err)
+		}
+	}
+	return subnets, nil
+}
+
+// storeSubnet stores s, built from req, inside tx and runs its precommits.
+func (p *Plugin) storeSubnet(ctx context.Context, tx core.Tx, req *SubnetRequest, s *core.Subnet) error {
+	if err := p.checkQuota(ctx, tx, s.ProjectID, "subnet"); err != nil {
+		return err
+	}
+	net, existing, err := tx.GetNetworkSubnets(ctx, s.NetworkID)
+	if err != nil {
+		return err
+	}
+	if err := ipam.CheckOverlap(s.CIDR, existing); err != nil {
+		return err
+	}
+	if err := checkSubnetSegment(ctx, tx, s, existing); err != nil {
+		return err
+	}
+	for _, e := range p.exts {
+		if err := e.Driver.ProcessCreateSubnet(ctx, tx, req.Extensions, s); err != nil {
+			return err
+		}
+	}
+	if err := tx.CreateSubnet(ctx, s); err != nil {
+		return err
+	}
+	if s.IsAutoAddress() {
+		if err := p.addAutoAddresses(ctx, tx, s); err != nil {
+			return err
+		}
+	}
+	sc := &subnetContext{current: s, network: &networkContext{current: net}}
+	return p.mechs.call("create_subnet_precommit", precommit, func(d core.MechanismDriver) error {
+		return d.CreateSubnetPrecommit(ctx, sc)
+	})
 }
 
 // lazyNetwork reads a network for a postcommit context; a failure leaves an
@@ -229,10 +263,12 @@ func checkGatewayUnused(ctx context.Context, tx core.Tx, s *core.Subnet) error {
 // it SubnetInUse; those of DHCP and other service ports (and every address of
 // an auto-address subnet) are removed with it.
 func (p *Plugin) DeleteSubnet(ctx context.Context, id string) error {
-	return p.deleteSubnet(ctx, id, true)
+	return p.deleteSubnet(ctx, id, userDelete, true)
 }
 
-func (p *Plugin) deleteSubnet(ctx context.Context, id string, check bool) error {
+// deleteSubnet deletes a subnet; check makes addresses that block its
+// deletion an error.
+func (p *Plugin) deleteSubnet(ctx context.Context, id string, mode deletion, check bool) error {
 	var s *core.Subnet
 	var net *core.Network
 	err := p.store.Update(ctx, func(tx core.Tx) error {
@@ -263,7 +299,7 @@ func (p *Plugin) deleteSubnet(ctx context.Context, id string, check bool) error 
 			return err
 		}
 		sc := &subnetContext{current: s, network: &networkContext{current: net}}
-		if err := p.mechs.call("delete_subnet_precommit", precommit, func(d core.MechanismDriver) error {
+		if err := p.mechs.call("delete_subnet_precommit", mode.precommit(), func(d core.MechanismDriver) error {
 			return d.DeleteSubnetPrecommit(ctx, sc)
 		}); err != nil {
 			return err

@@ -479,3 +479,31 @@ func TestUnknownTypeAndExtensionDrivers(t *testing.T) {
 		})
 	}
 }
+
+// TestPluginDiesInPostcommit: a driver that dies in a create postcommit
+// also fails the undo's delete hooks (it is restarting); the create still
+// leaves nothing behind, and its answer is the error.
+func TestPluginDiesInPostcommit(t *testing.T) {
+	r := start(t, loadConfig(t, pluginConf+`
+[ml2go_plugin:acme]
+command = `+testPlugin(t)+`
+call_timeout = 5
+`))
+	status, body := call(t, r, "POST", "/v2.0/networks", map[string]any{"network": map[string]any{"name": "n"}})
+	require.Equal(t, http.StatusCreated, status, body)
+	netID := body["network"].(map[string]any)["id"]
+
+	status, body = call(t, r, "POST", "/v2.0/ports", map[string]any{"port": map[string]any{
+		"network_id": netID, "name": "postpanic", "binding:host_id": "compute-1"}})
+	assert.GreaterOrEqual(t, status, 500, body)
+	status, body = call(t, r, "GET", "/v2.0/ports", nil)
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Empty(t, body["ports"])
+
+	require.Eventually(t, func() bool { return drivers(t, r)["acme"]["state"] == "running" }, 20*time.Second, 50*time.Millisecond)
+	status, body = call(t, r, "POST", "/v2.0/networks", map[string]any{"network": map[string]any{"name": "postpanic"}})
+	assert.GreaterOrEqual(t, status, 500, body)
+	status, body = call(t, r, "GET", "/v2.0/networks", nil)
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Len(t, body["networks"], 1, "only the first network is left")
+}

@@ -10,7 +10,9 @@
 //     deadline;
 //   - "panic": a create or update precommit panics (the process dies);
 //   - "postfail": CreateNetworkPostcommit and CreatePortPostcommit return
-//     a typed conflict, AcmeBackendConflict.
+//     a typed conflict, AcmeBackendConflict;
+//   - "postpanic": CreateNetworkPostcommit and CreatePortPostcommit panic
+//     (the process dies between a create's commit and its undo).
 //
 // It binds ports of vnic_type normal on the first segment offered, with
 // vif_type "other". A port whose binding profile has "dynamic_physnet" is
@@ -91,12 +93,15 @@ func misbehave(name string) error {
 }
 
 // postfail is the error of a create postcommit for a resource named
-// "postfail".
+// "postfail"; one named "postpanic" panics.
 func postfail(name string) error {
-	if name != "postfail" {
-		return nil
+	switch name {
+	case "postfail":
+		return core.Typed(core.KindConflict, "AcmeBackendConflict", "the test plugin's backend refuses %q", name)
+	case "postpanic":
+		panic("test plugin asked to panic in a create postcommit")
 	}
-	return core.Typed(core.KindConflict, "AcmeBackendConflict", "the test plugin's backend refuses %q", name)
+	return nil
 }
 
 func (d driver) CreateNetworkPrecommit(ctx context.Context, nc core.NetworkContext) error {
