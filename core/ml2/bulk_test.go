@@ -169,7 +169,10 @@ func TestFailedCreateLeavesNothing(t *testing.T) {
 		}{
 			{"network postcommit", []string{"CreateNetworkPostcommit", "DeleteNetworkPrecommit", "DeleteNetworkPostcommit"},
 				func(e *env) string { return "" },
-				func(e *env, _ string) error { _, err := e.plugin.CreateNetwork(e.ctx, &ml2.NetworkRequest{}); return err }},
+				func(e *env, _ string) error {
+					_, err := e.plugin.CreateNetwork(e.ctx, &ml2.NetworkRequest{})
+					return err
+				}},
 			{"network bulk postcommit", []string{"CreateNetworkPostcommit", "DeleteNetworkPrecommit"},
 				func(e *env) string { return "" },
 				func(e *env, _ string) error {
@@ -184,7 +187,10 @@ func TestFailedCreateLeavesNothing(t *testing.T) {
 				}},
 			{"port postcommit", []string{"CreatePortPostcommit", "DeletePortPrecommit", "DeletePortPostcommit"},
 				func(e *env) string { n := e.network(nil); e.subnet(n.ID, "10.0.0.0/24"); return n.ID },
-				func(e *env, netID string) error { _, err := e.plugin.CreatePort(e.ctx, &ml2.PortRequest{NetworkID: netID}); return err }},
+				func(e *env, netID string) error {
+					_, err := e.plugin.CreatePort(e.ctx, &ml2.PortRequest{NetworkID: netID})
+					return err
+				}},
 			{"port bulk postcommit", []string{"CreatePortPostcommit", "DeletePortPrecommit"},
 				func(e *env) string { n := e.network(nil); e.subnet(n.ID, "10.0.0.0/24"); return n.ID },
 				func(e *env, netID string) error {
