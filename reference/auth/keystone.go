@@ -26,6 +26,11 @@ const (
 	DefaultTimeout = 10 * time.Second
 	// DefaultDomainName is the domain of the service user and its project.
 	DefaultDomainName = "Default"
+	// MaxTokenLength is the longest token sent to Keystone for
+	// validation. Keystone's fernet tokens are under 255 bytes and JWS
+	// tokens a few hundred; 8 KiB leaves room for the PKI tokens of old
+	// deployments. A longer token cannot be valid.
+	MaxTokenLength = 8 << 10
 )
 
 // Errors of Keystone.Authenticate. Every error it returns wraps one of them.
@@ -161,8 +166,9 @@ func NewKeystone(cfg KeystoneConfig) (*Keystone, error) {
 }
 
 // Middleware returns next behind Keystone authentication. A request without
-// an X-Auth-Token header (or X-Storage-Token), or whose token is invalid,
-// gets keystonemiddleware's 401; one whose token cannot be validated gets its
+// an X-Auth-Token header (or X-Storage-Token), or whose token is invalid
+// (Keystone says so, or it has no token's form: see Authenticate), gets
+// keystonemiddleware's 401; one whose token cannot be validated gets its
 // 503. Any other request goes on to next with its identity in its context
 // (FromContext), the identity headers a client could forge (X-User-Id,
 // X-Project-Id, X-Roles, ...) removed.
@@ -180,7 +186,7 @@ func (k *Keystone) Middleware(next http.Handler) http.Handler {
 		case err == nil:
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), c)))
 		case errors.Is(err, ErrInvalidToken):
-			k.log.Debug("rejecting request", "token", fingerprint(token), "error", err)
+			k.log.Debug("rejecting request", "method", r.Method, "path", r.URL.Path, "token", fingerprint(token), "error", err)
 			k.writeUnauthorized(w)
 		default:
 			if r.Context().Err() == nil {
@@ -193,11 +199,13 @@ func (k *Keystone) Middleware(next http.Handler) http.Handler {
 
 // Authenticate returns the identity of token: from the cache, or validated
 // with Keystone. Concurrent calls for the same token share one validation.
-// Every error wraps ErrInvalidToken or ErrUnavailable. The Context returned
-// is the caller's own.
+// A token that no Keystone issues — empty, longer than MaxTokenLength, or
+// holding anything but printable ASCII — is invalid without asking
+// Keystone. Every error wraps ErrInvalidToken or ErrUnavailable. The
+// Context returned is the caller's own.
 func (k *Keystone) Authenticate(ctx context.Context, token string) (*Context, error) {
-	if token == "" {
-		return nil, fmt.Errorf("%w: no token", ErrInvalidToken)
+	if err := checkTokenForm(token); err != nil {
+		return nil, err
 	}
 	key := tokenKey(sha256.Sum256([]byte(token)))
 	cached := func() (*Context, bool) { return k.cache.get(key, k.now()) }
@@ -220,6 +228,24 @@ func (k *Keystone) Authenticate(ctx context.Context, token string) (*Context, er
 		return nil, err
 	}
 	return c.Clone(), nil
+}
+
+// checkTokenForm rejects what cannot be a Keystone token: nothing, more
+// than MaxTokenLength bytes, or a byte that is not printable ASCII (fernet,
+// JWS and PKI tokens are base64 text, without spaces).
+func checkTokenForm(token string) error {
+	switch {
+	case token == "":
+		return fmt.Errorf("%w: no token", ErrInvalidToken)
+	case len(token) > MaxTokenLength:
+		return fmt.Errorf("%w: %d bytes long, more than %d", ErrInvalidToken, len(token), MaxTokenLength)
+	}
+	for i := 0; i < len(token); i++ {
+		if c := token[i]; c <= ' ' || c > '~' {
+			return fmt.Errorf("%w: byte %#02x at %d is not printable ASCII", ErrInvalidToken, c, i)
+		}
+	}
+	return nil
 }
 
 // The bodies keystonemiddleware answers with. Its 401 is a JSON body of its

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -498,4 +499,42 @@ func TestKeystoneCanceledWaiter(t *testing.T) {
 	release()
 	require.NoError(t, <-leader)
 	assert.Equal(t, 1, ks.Validations())
+}
+
+// TestKeystoneImpossibleToken: a token no Keystone issues is a 401 without
+// a call to Keystone, and leaves nothing in the cache.
+func TestKeystoneImpossibleToken(t *testing.T) {
+	ks := keystonetest.New(t)
+	k := newKeystone(t, ks)
+	valid := ks.Token(keystonetest.DemoUser, keystonetest.DemoProject)
+	tests := []struct {
+		name  string
+		token string
+	}{
+		{"64 KiB of garbage", strings.Repeat("x", 64<<10)},
+		{"one byte too long", strings.Repeat("A", auth.MaxTokenLength+1)},
+		{"a valid token padded past the limit", valid + strings.Repeat("0", auth.MaxTokenLength)},
+		{"not ASCII", "gAAAAAB\u00e9token"},
+		{"a byte not UTF-8", "gAAAAAB\xfftoken"},
+		{"inner space", "gAAAAAB token"},
+		{"inner tab", "gAAAAAB\ttoken"},
+		{"DEL", "gAAAAAB\x7ftoken"},
+		{"only spaces", "   "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := get(k.Middleware(echo), tt.token)
+			assert401(t, w, `Keystone uri="`+ks.URL+`"`)
+			_, err := k.Authenticate(context.Background(), tt.token)
+			require.ErrorIs(t, err, auth.ErrInvalidToken)
+		})
+	}
+	assert.Zero(t, ks.Validations(), "nothing sent to Keystone")
+	assert.Zero(t, ks.Authentications(), "not even for a service token")
+
+	// At the limit, a token is asked about.
+	w := get(k.Middleware(echo), strings.Repeat("A", auth.MaxTokenLength))
+	assert401(t, w, `Keystone uri="`+ks.URL+`"`)
+	assert.Equal(t, 1, ks.Validations())
+	assert.Equal(t, keystonetest.DemoUser, identity(t, get(k.Middleware(echo), valid)).UserName)
 }

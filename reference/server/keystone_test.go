@@ -178,3 +178,15 @@ func TestKeystoneNoProject(t *testing.T) {
 	require.Equal(t, 201, status, body)
 	assert.Equal(t, demoProject, body["network"].(map[string]any)["project_id"])
 }
+
+// TestKeystoneImpossibleToken: a token no Keystone issues, such as 64 KiB
+// of garbage, is answered 401 by the server without asking Keystone.
+func TestKeystoneImpossibleToken(t *testing.T) {
+	ks, _, call := startKeystone(t)
+	for _, token := range []string{strings.Repeat("g", 64<<10), "gAAAAAB\u00e9"} {
+		status, h, _ := call(token, "GET", "/v2.0/networks", "")
+		assert.Equal(t, 401, status)
+		assert.Equal(t, `Keystone uri="`+ks.URL+`"`, h.Get("WWW-Authenticate"))
+	}
+	assert.Zero(t, ks.Validations())
+}
