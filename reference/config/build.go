@@ -50,7 +50,7 @@ func (c *Config) TypeDrivers(log hclog.Logger) ([]core.TypeDriver, error) {
 		seen[name] = true
 		d, ok := c.BuiltinTypeDriver(name, log)
 		if !ok {
-			v := c.source(sectionML2, "type_drivers", strings.Join(DefaultTypeDrivers, ","))
+			v := c.source(sectionML2, "type_drivers", strings.Join(NeutronTypeDrivers, ","))
 			return nil, itemError(v, name, errors.New("unknown type driver (ml2go has "+strings.Join(DefaultTypeDrivers, ", ")+")"))
 		}
 		out = append(out, d)

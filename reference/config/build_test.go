@@ -145,7 +145,7 @@ func TestTypeDrivers(t *testing.T) {
 		types []string
 		mtus  []int
 	}{
-		{"defaults", "", []string{"flat", "vlan", "vxlan", "gre", "geneve", "local"}, []int{1500, 1500, 1450, 1458, 1450, 0}},
+		{"defaults", "", []string{"local", "flat", "vlan", "gre", "vxlan", "geneve"}, []int{0, 1500, 1500, 1458, 1450, 1450}},
 		{"ipv6_overlay_geneve_header", "[ml2]\ntype_drivers = geneve,local\ntenant_network_types = geneve\noverlay_ip_version = 6\n[ml2_type_geneve]\nmax_header_size = 38\n",
 			[]string{"geneve", "local"}, []int{1500 - 40 - 38, 0}},
 		{"duplicates_built_once", "[ml2]\ntype_drivers = vlan,flat,vlan\ntenant_network_types = vlan\n", []string{"vlan", "flat"}, []int{1500, 1500}},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -46,13 +47,21 @@ const (
 	DefaultDatabaseFile = "ml2go.db"
 )
 
-// DefaultTypeDrivers is ml2go's default [ml2] type_drivers: every built-in
-// type driver.
+// DefaultTypeDrivers is the [ml2] type_drivers of the server run without
+// configuration files (Default): every built-in type driver.
 var DefaultTypeDrivers = []string{core.TypeFlat, core.TypeVLAN, core.TypeVXLAN, core.TypeGRE, core.TypeGeneve, core.TypeLocal}
 
-// DefaultTenantNetworkTypes is ml2go's default [ml2] tenant_network_types;
-// Neutron's is local.
+// DefaultTenantNetworkTypes is the [ml2] tenant_network_types of the
+// server run without configuration files (Default).
 var DefaultTenantNetworkTypes = []string{core.TypeVXLAN}
+
+// NeutronTypeDrivers is Neutron's default [ml2] type_drivers, that of
+// configuration files that do not set it.
+var NeutronTypeDrivers = []string{core.TypeLocal, core.TypeFlat, core.TypeVLAN, core.TypeGRE, core.TypeVXLAN, core.TypeGeneve}
+
+// NeutronTenantNetworkTypes is Neutron's default [ml2]
+// tenant_network_types, that of configuration files that do not set it.
+var NeutronTenantNetworkTypes = []string{core.TypeLocal}
 
 // Config is the configuration of the reference server, read from
 // Neutron-style INI files by Load. Fields hold Neutron's option values
@@ -157,10 +166,11 @@ type DatabaseOptions struct {
 // ML2Options is the [ml2] section.
 type ML2Options struct {
 	// TypeDrivers names the type drivers to load, in order. Default:
-	// DefaultTypeDrivers.
+	// NeutronTypeDrivers (DefaultTypeDrivers without files).
 	TypeDrivers []string
 	// TenantNetworkTypes are tried in order for tenant networks; each must
-	// be in TypeDrivers. Default: DefaultTenantNetworkTypes.
+	// be in TypeDrivers. Default: NeutronTenantNetworkTypes
+	// (DefaultTenantNetworkTypes without files).
 	TenantNetworkTypes []string
 	// MechanismDrivers and ExtensionDrivers name registered drivers, in
 	// call order.
@@ -259,8 +269,24 @@ func (i Ignored) String() string {
 }
 
 // Default returns the configuration of a server run without configuration
-// files.
+// files: NeutronDefaults with every built-in type driver
+// (DefaultTypeDrivers) and vxlan tenant networks
+// (DefaultTenantNetworkTypes). It sets no VNI range: the caller gives one
+// (ml2go-server gives 1:1000).
 func Default() *Config {
+	c := NeutronDefaults()
+	c.ML2Options.TypeDrivers = slices.Clone(DefaultTypeDrivers)
+	c.ML2Options.TenantNetworkTypes = slices.Clone(DefaultTenantNetworkTypes)
+	return c
+}
+
+// NeutronDefaults returns the configuration that configuration files
+// setting nothing give, the base Decode starts from: Neutron's defaults
+// ([ml2] type_drivers NeutronTypeDrivers, tenant_network_types local, no
+// mechanism or extension drivers, no segment ranges, ...) except
+// auth_strategy, which is noauth (DefaultAuthStrategy) unless the files
+// say keystone.
+func NeutronDefaults() *Config {
 	c := &Config{
 		BindPort:            DefaultBindPort,
 		AuthStrategy:        DefaultAuthStrategy,
@@ -272,8 +298,8 @@ func Default() *Config {
 		MaxDNSNameservers:   core.DefaultMaxDNSNameservers,
 		MaxSubnetHostRoutes: core.DefaultMaxHostRoutes,
 		ML2Options: ML2Options{
-			TypeDrivers:         append([]string(nil), DefaultTypeDrivers...),
-			TenantNetworkTypes:  append([]string(nil), DefaultTenantNetworkTypes...),
+			TypeDrivers:         slices.Clone(NeutronTypeDrivers),
+			TenantNetworkTypes:  slices.Clone(NeutronTenantNetworkTypes),
 			MechanismDrivers:    []string{},
 			ExtensionDrivers:    []string{},
 			PhysicalNetworkMTUs: map[string]int{},
@@ -303,7 +329,9 @@ func (c *Config) setBindHost() {
 
 // Load reads the configuration files in order, later files overriding
 // earlier ones option by option (Neutron's repeated --config-file), and
-// decodes them. No files gives Default. Errors are *Error values.
+// decodes them (see Decode): options the files do not set have Neutron's
+// defaults (NeutronDefaults), so no files gives NeutronDefaults. Errors
+// are *Error values.
 func Load(paths ...string) (*Config, error) {
 	vs, err := ReadFiles(paths...)
 	if err != nil {

@@ -35,10 +35,36 @@ func decode(files ...file) (*config.Config, error) {
 	return config.Decode(vs)
 }
 
+// TestDefaultWithoutFiles: without files, every built-in type driver and
+// vxlan tenant networks; the rest as with files that set nothing.
+func TestDefaultWithoutFiles(t *testing.T) {
+	c := config.Default()
+	assert.Equal(t, []string{"flat", "vlan", "vxlan", "gre", "geneve", "local"}, c.ML2Options.TypeDrivers)
+	assert.Equal(t, []string{"vxlan"}, c.ML2Options.TenantNetworkTypes)
+	n := config.NeutronDefaults()
+	n.ML2Options.TypeDrivers, n.ML2Options.TenantNetworkTypes = c.ML2Options.TypeDrivers, c.ML2Options.TenantNetworkTypes
+	assert.Equal(t, n, c)
+}
+
+// TestOnlyBindPort: a file that sets only bind_port has Neutron's [ml2]
+// defaults, local tenant networks, and a plugin configuration that needs
+// no range.
+func TestOnlyBindPort(t *testing.T) {
+	c, err := decode(file{"neutron.conf", "[DEFAULT]\nbind_port = 9797\n"})
+	require.NoError(t, err)
+	assert.Equal(t, 9797, c.BindPort)
+	assert.Equal(t, []string{"local"}, c.ML2Options.TenantNetworkTypes)
+	assert.Equal(t, []string{"local"}, c.ML2().TenantNetworkTypes)
+	assert.Equal(t, []string{"local", "flat", "vlan", "gre", "vxlan", "geneve"}, c.ML2Options.TypeDrivers)
+	assert.Empty(t, c.ML2Options.MechanismDrivers)
+	assert.Empty(t, c.ML2Options.ExtensionDrivers)
+	assert.Empty(t, c.VXLAN.VNIRanges)
+}
+
 func TestDefaults(t *testing.T) {
 	c, err := config.Load()
 	require.NoError(t, err)
-	assert.Equal(t, config.Default(), c)
+	assert.Equal(t, config.NeutronDefaults(), c)
 
 	assert.Equal(t, "127.0.0.1", c.BindHost)
 	assert.False(t, c.BindHostSet)
@@ -57,8 +83,9 @@ func TestDefaults(t *testing.T) {
 	assert.Empty(t, c.StatePath)
 	assert.Empty(t, c.Database.Connection)
 
-	assert.Equal(t, []string{"flat", "vlan", "vxlan", "gre", "geneve", "local"}, c.ML2Options.TypeDrivers)
-	assert.Equal(t, []string{"vxlan"}, c.ML2Options.TenantNetworkTypes)
+	// Neutron's [ml2] defaults.
+	assert.Equal(t, []string{"local", "flat", "vlan", "gre", "vxlan", "geneve"}, c.ML2Options.TypeDrivers)
+	assert.Equal(t, []string{"local"}, c.ML2Options.TenantNetworkTypes)
 	assert.Empty(t, c.ML2Options.MechanismDrivers)
 	assert.Empty(t, c.ML2Options.ExtensionDrivers)
 	assert.Empty(t, c.ML2Options.ExternalNetworkType)
@@ -294,10 +321,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"path_mtu", "[ml2]\npath_mtu = big\n", 2, "ml2", "path_mtu", "big", "not an integer", nil},
 		{"tenant_type_not_loaded", "[ml2]\ntype_drivers = flat,vlan\ntenant_network_types = vlan, geneve\n", 3, "ml2", "tenant_network_types", "geneve",
 			"no such network type in [ml2] type_drivers (flat,vlan)", nil},
-		{"default_tenant_type_not_loaded", "[ml2]\ntype_drivers = vlan\n", 0, "ml2", "tenant_network_types", "vxlan",
+		{"default_tenant_type_not_loaded", "[ml2]\ntype_drivers = vlan\n", 0, "ml2", "tenant_network_types", "local",
 			"no such network type in [ml2] type_drivers (vlan)", nil},
 		{"external_type_not_loaded", "[ml2]\nexternal_network_type = foo\n", 2, "ml2", "external_network_type", "foo",
-			"no such network type in [ml2] type_drivers (flat,vlan,vxlan,gre,geneve,local)", nil},
+			"no such network type in [ml2] type_drivers (local,flat,vlan,gre,vxlan,geneve)", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -327,7 +354,7 @@ func TestErrorMessage(t *testing.T) {
 	assert.EqualError(t, err, `ml2_conf.ini:2: [ml2_type_vlan] network_vlan_ranges: "physnet1:200:100": end of VLAN range is less than start of VLAN range`)
 
 	_, err = decode(file{"ml2_conf.ini", "[ml2]\ntype_drivers = vlan\n"})
-	assert.EqualError(t, err, `[ml2] tenant_network_types: "vxlan" (default): no such network type in [ml2] type_drivers (vlan)`)
+	assert.EqualError(t, err, `[ml2] tenant_network_types: "local" (default): no such network type in [ml2] type_drivers (vlan)`)
 
 	var re *typedrivers.RangeError
 	_, err = decode(file{"ml2_conf.ini", "[ml2_type_vlan]\nnetwork_vlan_ranges = physnet1:200:100\n"})

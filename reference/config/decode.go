@@ -104,8 +104,8 @@ var options = []option{
 	{sectionKeystone, "token_cache_time", seconds(func(c *Config) *time.Duration { return &c.KeystoneAuthtoken.TokenCacheTime }, -1)},
 }
 
-// Decode builds a Config from vs: Default, overridden by every option ml2go
-// reads that vs sets. Options it does not read are listed in
+// Decode builds a Config from vs: NeutronDefaults, overridden by every
+// option ml2go reads that vs sets. Options it does not read are listed in
 // Config.Ignored.
 //
 // String options take the value as it is, "" included, except those with
@@ -125,7 +125,7 @@ var options = []option{
 // unsupported database, a tenant or external network type missing from
 // [ml2] type_drivers, a plugin section without a driver name.
 func Decode(vs *Values) (*Config, error) {
-	c := Default()
+	c := NeutronDefaults()
 	known := make(map[key]bool, len(options))
 	for _, o := range options {
 		k := key{o.section, o.name}
@@ -177,7 +177,7 @@ func (c *Config) checkNetworkTypes() error {
 	}
 	for _, t := range m.TenantNetworkTypes {
 		if !slices.Contains(m.TypeDrivers, t) {
-			v := c.source(sectionML2, "tenant_network_types", strings.Join(DefaultTenantNetworkTypes, ","))
+			v := c.source(sectionML2, "tenant_network_types", strings.Join(NeutronTenantNetworkTypes, ","))
 			return itemError(v, t, missing())
 		}
 	}

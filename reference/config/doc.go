@@ -10,13 +10,18 @@
 //
 // # Defaults
 //
-// Without files the server runs with Neutron's defaults except where ml2go
-// needs no deployment to be useful: auth_strategy is noauth (Neutron:
-// keystone), so bind_host, when not set, is 127.0.0.1 rather than 0.0.0.0;
-// [ml2] type_drivers enables every built-in type driver and
-// tenant_network_types is vxlan (Neutron: local). [database] connection,
-// when not set, is a SQLite file in a data directory the caller chooses
-// (see Config.DatabaseDSN).
+// Options the files do not set have Neutron's defaults (NeutronDefaults):
+// [ml2] type_drivers local,flat,vlan,gre,vxlan,geneve, tenant_network_types
+// local, no mechanism or extension drivers, no VLAN, VNI or tunnel ranges.
+// So a file holding only bind_port gives a server that creates local
+// networks. One default differs: auth_strategy is noauth (Neutron:
+// keystone), and bind_host, when not set, is then 127.0.0.1 rather than
+// 0.0.0.0.
+//
+// Without files at all the server is meant to be useful at once (Default):
+// every built-in type driver, vxlan tenant networks. [database]
+// connection, when not set, is a SQLite file in a data directory the
+// caller chooses (see Config.DatabaseDSN).
 //
 // # What is read, what is ignored, what is an error
 //
