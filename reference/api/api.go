@@ -128,6 +128,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (a *API) routes(authenticate func(http.Handler) http.Handler) {
 	v2 := http.NewServeMux()
 	handle := func(pattern string, h handlerFunc) {
+		h = storableText(pattern, h)
 		v2.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if err := h(w, r); err != nil {
 				a.writeError(w, r, err)
