@@ -251,8 +251,9 @@ type ListOptions struct {
 	Marker      string
 	PageReverse bool
 	// ProjectScope, when not empty, restricts the result to resources that
-	// project may see: its own, plus shared and external networks (and
-	// their subnets).
+	// project may see: its own, plus shared and external networks and the
+	// subnets of shared ones (an external network's subnets are not
+	// shown to other projects unless it is also shared).
 	ProjectScope string
 }
 

@@ -302,10 +302,10 @@ func TestListSubnets(t *testing.T) {
 			{name: "tags", opts: core.ListOptions{Filters: f("tags", "web")}, want: []string{"s1", "s4"}},
 			{name: "not-tags-any", opts: core.ListOptions{Filters: f("not-tags-any", "db")}, want: []string{"s1", "s2", "s3"}},
 			{name: "shared is not a store filter", opts: core.ListOptions{Filters: f("shared", "true")}, errType: "HTTPBadRequest"},
-			// p1 sees its own subnet and those of the shared n2 and the
-			// external n3.
-			{name: "scope", opts: core.ListOptions{ProjectScope: "p1"}, want: []string{"s1", "s2", "s4"}},
-			{name: "scope p3", opts: core.ListOptions{ProjectScope: "p3"}, want: []string{"s2", "s3", "s4"}},
+			// p1 sees its own subnet and those of the shared n2, not those
+			// of the external n3, which is not shared.
+			{name: "scope", opts: core.ListOptions{ProjectScope: "p1"}, want: []string{"s1", "s2"}},
+			{name: "scope p3", opts: core.ListOptions{ProjectScope: "p3"}, want: []string{"s2", "s3"}},
 			{name: "sort cidr", opts: core.ListOptions{Sorts: sortBy("-cidr")}, want: []string{"s2", "s3", "s4", "s1"}},
 			{name: "sort ip_version", opts: core.ListOptions{Sorts: sortBy("-ip_version", "-id")}, want: []string{"s2", "s4", "s3", "s1"}},
 			{name: "unknown marker", opts: core.ListOptions{Marker: "zz"}, errType: "SubnetNotFound"},

@@ -244,6 +244,6 @@ var subnetSpec = listSpec{
 		"created_at":        {col: "s.created_at", kind: kindInt, sort: true},
 		"updated_at":        {col: "s.updated_at", kind: kindInt, sort: true},
 	},
-	scope:    "(s.project_id = ? OR EXISTS (SELECT 1 FROM networks n WHERE n.id = s.network_id AND (n.shared OR n.external)))",
+	scope:    "(s.project_id = ? OR EXISTS (SELECT 1 FROM networks n WHERE n.id = s.network_id AND n.shared))",
 	notFound: core.SubnetNotFound,
 }

@@ -26,6 +26,11 @@ type kind[T any] struct {
 	create    func(ctx context.Context, c *caller, b body) (*T, error)
 	update    func(ctx context.Context, c *caller, id string, b body, ifRevision *int64) (*T, error)
 	delete    func(ctx context.Context, c *caller, id string) error
+	// authorize, when set, applies the policy of action ("update",
+	// "delete") to a non-admin caller on it, a resource the caller may
+	// see, with the request's body (nil on delete). Unset, only the
+	// resource's project may.
+	authorize func(ctx context.Context, c *caller, it *T, action string, b body) error
 }
 
 // one writes {"<name>": <view of it>}.
@@ -128,7 +133,7 @@ func serveCreate[T any](a *API, k *kind[T]) handlerFunc {
 			return err
 		}
 		for _, b := range bodies {
-			if err := checkAttrs(b, k.res, k.extra, true, c.admin); err != nil {
+			if err := checkAttrs(b, k.res, k.extra, true); err != nil {
 				return err
 			}
 		}
@@ -167,7 +172,7 @@ func serveUpdate[T any](k *kind[T]) handlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := checkAttrs(bodies[0], k.res, k.extra, false, c.admin); err != nil {
+		if err := checkAttrs(bodies[0], k.res, k.extra, false); err != nil {
 			return err
 		}
 		rev, err := ifMatch(r)
@@ -175,7 +180,7 @@ func serveUpdate[T any](k *kind[T]) handlerFunc {
 			return err
 		}
 		id := r.PathValue("id")
-		if _, err := ownedOrDenied(r.Context(), c, k, id, "update"); err != nil {
+		if _, err := ownedOrDenied(r.Context(), c, k, id, "update", bodies[0]); err != nil {
 			return err
 		}
 		it, err := k.update(r.Context(), c, id, bodies[0], rev)
@@ -204,7 +209,7 @@ func serveDelete[T any](k *kind[T], revision func(*T) int64) handlerFunc {
 			return err
 		}
 		id := r.PathValue("id")
-		it, err := ownedOrDenied(r.Context(), c, k, id, "delete")
+		it, err := ownedOrDenied(r.Context(), c, k, id, "delete", nil)
 		if err != nil {
 			return err
 		}
@@ -227,15 +232,18 @@ func serveDelete[T any](k *kind[T], revision func(*T) int64) handlerFunc {
 }
 
 // ownedOrDenied lets admins through; others must see the resource (else
-// its NotFound) and own it (else a policy error); for them it returns
-// the resource it read.
-func ownedOrDenied[T any](ctx context.Context, c *caller, k *kind[T], id, action string) (*T, error) {
+// its NotFound) and be allowed the action with body b (else a policy
+// error); for them it returns the resource it read.
+func ownedOrDenied[T any](ctx context.Context, c *caller, k *kind[T], id, action string, b body) (*T, error) {
 	if c.admin {
 		return nil, nil
 	}
 	it, err := k.get(ctx, c, id)
 	if err != nil {
 		return nil, err
+	}
+	if k.authorize != nil {
+		return it, k.authorize(ctx, c, it, action, b)
 	}
 	if !c.owns(k.project(it)) {
 		return nil, policyDenied(action + "_" + k.res.name)

@@ -20,15 +20,13 @@ var networkResource = &resource{
 		"project_id":                {post: true},
 		"mtu":                       {post: true, put: true},
 		"vlan_transparent":          {post: true},
-		"shared":                    {post: true, put: true, adminSet: true},
-		"router:external":           {post: true, put: true, adminSet: true},
-		"provider:network_type":     {post: true, put: true, adminSet: true, adminView: true},
-		"provider:physical_network": {post: true, put: true, adminSet: true, adminView: true},
-		"provider:segmentation_id":  {post: true, put: true, adminSet: true, adminView: true},
-		"segments":                  {post: true, put: true, adminSet: true, adminView: true},
+		"shared":                    {post: true, put: true},
+		"router:external":           {post: true, put: true},
+		"provider:network_type":     {post: true, put: true, adminView: true},
+		"provider:physical_network": {post: true, put: true, adminView: true},
+		"provider:segmentation_id":  {post: true, put: true, adminView: true},
+		"segments":                  {post: true, put: true, adminView: true},
 	},
-	order: []string{"shared", "router:external", "provider:network_type", "provider:physical_network",
-		"provider:segmentation_id", "segments"},
 }
 
 func (a *API) networkKind() *kind[core.Network] {
@@ -50,6 +48,9 @@ func (a *API) networkKind() *kind[core.Network] {
 			if err != nil {
 				return nil, err
 			}
+			if err := authorize(c, "create_network", b, &target{owner: true}); err != nil {
+				return nil, err
+			}
 			return a.plugin.CreateNetwork(ctx, req)
 		},
 		update: func(ctx context.Context, c *caller, id string, b body, rev *int64) (*core.Network, error) {
@@ -61,6 +62,9 @@ func (a *API) networkKind() *kind[core.Network] {
 			return a.plugin.UpdateNetwork(ctx, id, req)
 		},
 		delete: func(ctx context.Context, c *caller, id string) error { return a.plugin.DeleteNetwork(ctx, id) },
+		authorize: func(_ context.Context, c *caller, n *core.Network, action string, b body) error {
+			return authorize(c, action+"_network", b, &target{owner: n.ProjectID == c.project})
+		},
 	}
 }
 

@@ -27,12 +27,11 @@ var portResource = &resource{
 		"device_owner":      {post: true, put: true},
 		"tags":              {post: true},
 		"binding:vnic_type": {post: true, put: true},
-		"binding:host_id":   {post: true, put: true, adminSet: true, adminView: true},
-		"binding:profile":   {post: true, put: true, adminSet: true, adminView: true},
+		"binding:host_id":   {post: true, put: true, adminView: true},
+		"binding:profile":   {post: true, put: true, adminView: true},
 		// ml2go has no security groups: an empty list is accepted.
 		"security_groups": {post: true, put: true},
 	},
-	order: []string{"binding:host_id", "binding:profile"},
 }
 
 // vnicTypes are the accepted binding:vnic_type values.
@@ -56,11 +55,13 @@ func (a *API) portKind() *kind[core.Port] {
 			if err != nil {
 				return nil, err
 			}
-			owner, err := a.attachable(ctx, c, req.NetworkID, req.ProjectID, "port")
+			// The network attachable reads for non-admins is all the
+			// policy check needs: no other read.
+			n, err := a.attachable(ctx, c, req.NetworkID, req.ProjectID, "port")
 			if err != nil {
 				return nil, err
 			}
-			if err := networkOwnerAttrs(req, owner, "create_port"); err != nil {
+			if err := authorize(c, "create_port", b, &target{owner: true, network: n}); err != nil {
 				return nil, err
 			}
 			return a.plugin.CreatePort(ctx, req)
@@ -71,24 +72,23 @@ func (a *API) portKind() *kind[core.Port] {
 				return nil, err
 			}
 			req.IfRevision = rev
-			// serveUpdate has checked the caller owns the port; what only
-			// the network's owner may ask costs a read of the network.
-			if !c.admin && networkOwnerAttrs(req, false, "update_port") != nil {
-				p, err := a.plugin.GetPort(ctx, id)
-				if err != nil {
-					return nil, err
-				}
-				n, err := a.plugin.GetNetwork(ctx, p.NetworkID)
-				if err != nil {
-					return nil, err
-				}
-				if err := networkOwnerAttrs(req, n.ProjectID == c.project, "update_port"); err != nil {
-					return nil, err
-				}
-			}
 			return a.plugin.UpdatePort(ctx, id, req)
 		},
 		delete: func(ctx context.Context, c *caller, id string) error { return a.plugin.DeletePort(ctx, id) },
+		// What only the network's owner may ask costs a read of the
+		// network, when the request asks it.
+		authorize: func(ctx context.Context, c *caller, p *core.Port, action string, b body) error {
+			action += "_port"
+			t := &target{owner: p.ProjectID == c.project}
+			if needsNetwork(action, b, t.owner) {
+				n, err := a.plugin.GetNetwork(ctx, p.NetworkID)
+				if err != nil {
+					return err
+				}
+				t.network = n
+			}
+			return authorize(c, action, b, t)
+		},
 	}
 }
 
@@ -207,29 +207,6 @@ func (a *API) portRequest(b body, c *caller, create bool) (*ml2.PortRequest, err
 		return nil, err
 	}
 	return req, nil
-}
-
-// networkOwnerAttrs applies Neutron's default policy to what only the
-// network's owner (or an admin) may ask of a port: a MAC address, a
-// specific IP address, a network:* device owner.
-func networkOwnerAttrs(req *ml2.PortRequest, owner bool, action string) error {
-	if owner {
-		return nil
-	}
-	if req.MACAddress != nil && action == "create_port" {
-		return policyDenied(action + ":mac_address")
-	}
-	if req.FixedIPs != nil {
-		for _, f := range *req.FixedIPs {
-			if f.IPAddress.IsValid() {
-				return policyDenied(action + ":fixed_ips:ip_address")
-			}
-		}
-	}
-	if req.DeviceOwner != nil && strings.HasPrefix(*req.DeviceOwner, core.DeviceOwnerNetworkPrefix) {
-		return policyDenied(action + ":device_owner")
-	}
-	return nil
 }
 
 func contains(list []string, s string) bool {

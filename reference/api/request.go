@@ -36,17 +36,15 @@ func (b body) isNull(name string) bool {
 type attr struct {
 	post, put bool
 	required  bool // on POST
-	// adminSet: only admins may give it; adminView: only admins see it.
-	adminSet, adminView bool
+	// adminView: only admins see it. Who may give it is the policy
+	// table's (policy.go).
+	adminView bool
 }
 
 // resource describes a resource type of the API.
 type resource struct {
 	name, collection string
 	attrs            map[string]attr
-	// order lists the attributes whose policy checks Neutron reports,
-	// in its order.
-	order []string
 }
 
 // readBodies decodes a POST or PUT body: {"<name>": {...}}, or on POST
@@ -99,10 +97,11 @@ func readBodies(r *http.Request, res *resource, allowBulk bool) ([]body, bool, e
 }
 
 // checkAttrs applies the attribute map to a request body: unknown
-// attributes, attributes not allowed in POST or PUT, required ones
-// missing, and the admin-only ones a non-admin gives. extra are the
-// extension drivers' attributes, allowed in both.
-func checkAttrs(b body, res *resource, extra []string, create, admin bool) error {
+// attributes, attributes not allowed in POST or PUT, and required ones
+// missing. extra are the extension drivers' attributes, allowed in both.
+// Who may give an attribute is checked later, with the object at hand
+// (authorize).
+func checkAttrs(b body, res *resource, extra []string, create bool) error {
 	var unknown []string
 	for k := range b {
 		if _, ok := res.attrs[k]; !ok && !slices.Contains(extra, k) {
@@ -137,28 +136,7 @@ func checkAttrs(b body, res *resource, extra []string, create, admin bool) error
 			}
 		}
 	}
-	if admin {
-		return nil
-	}
-	action := "update_"
-	if create {
-		action = "create_"
-	}
-	action += res.name
-	var denied []string
-	for _, k := range res.order {
-		if res.attrs[k].adminSet && b.has(k) {
-			denied = append(denied, k)
-		}
-	}
-	if len(denied) == 0 {
-		return nil
-	}
-	rule := "rule:" + action
-	for _, k := range denied {
-		rule = "(" + rule + " and rule:" + action + ":" + k + ")"
-	}
-	return core.Typed(core.KindNotAuthorized, "PolicyNotAuthorized", "%s is disallowed by policy", rule)
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -30,10 +30,9 @@ var subnetResource = &resource{
 		"enable_dhcp":       {post: true, put: true},
 		"ipv6_ra_mode":      {post: true},
 		"ipv6_address_mode": {post: true},
-		"segment_id":        {post: true, put: true, adminSet: true},
-		"service_types":     {post: true, put: true, adminSet: true},
+		"segment_id":        {post: true, put: true},
+		"service_types":     {post: true, put: true},
 	},
-	order: []string{"segment_id", "service_types"},
 }
 
 func (a *API) subnetKind() *kind[core.Subnet] {
@@ -52,7 +51,11 @@ func (a *API) subnetKind() *kind[core.Subnet] {
 			if err != nil {
 				return nil, err
 			}
-			if err := a.mayAttach(ctx, c, req.NetworkID, req.ProjectID, "subnet"); err != nil {
+			n, err := a.attachable(ctx, c, req.NetworkID, req.ProjectID, "subnet")
+			if err != nil {
+				return nil, err
+			}
+			if err := authorize(c, "create_subnet", b, &target{owner: true, network: n}); err != nil {
 				return nil, err
 			}
 			return a.plugin.CreateSubnet(ctx, req)
@@ -66,6 +69,18 @@ func (a *API) subnetKind() *kind[core.Subnet] {
 			return a.plugin.UpdateSubnet(ctx, id, req)
 		},
 		delete: func(ctx context.Context, c *caller, id string) error { return a.plugin.DeleteSubnet(ctx, id) },
+		authorize: func(ctx context.Context, c *caller, s *core.Subnet, action string, b body) error {
+			action += "_subnet"
+			t := &target{owner: s.ProjectID == c.project}
+			if needsNetwork(action, b, t.owner) {
+				n, err := a.plugin.GetNetwork(ctx, s.NetworkID)
+				if err != nil {
+					return err
+				}
+				t.network = n
+			}
+			return authorize(c, action, b, t)
+		},
 	}
 }
 
@@ -74,7 +89,8 @@ func (a *API) subnetRoutes(handle func(string, handlerFunc)) {
 }
 
 // visibleSubnet returns a subnet the caller may see: its own, or one of a
-// network it may see.
+// shared network. The subnets of an external network that is not shared
+// are not another project's to see.
 func (a *API) visibleSubnet(ctx context.Context, c *caller, id string) (*core.Subnet, error) {
 	s, err := a.plugin.GetSubnet(ctx, id)
 	if err != nil {
@@ -83,34 +99,33 @@ func (a *API) visibleSubnet(ctx context.Context, c *caller, id string) (*core.Su
 	if c.admin || s.ProjectID == c.project {
 		return s, nil
 	}
-	if _, err := a.visibleNetwork(ctx, c, s.NetworkID); err != nil {
-		return nil, core.SubnetNotFound(id)
+	n, err := a.plugin.GetNetwork(ctx, s.NetworkID)
+	if err != nil && !isNotFound(err) {
+		return nil, err
 	}
-	return s, nil
+	if err == nil && n.Shared {
+		return s, nil
+	}
+	return nil, core.SubnetNotFound(id)
 }
 
-// mayAttach checks that a non-admin may put a subnet or port of project
-// on the network: an invisible network is NetworkNotFound, a visible one
-// that is neither shared nor the project's a 403.
-func (a *API) mayAttach(ctx context.Context, c *caller, networkID, project, what string) error {
-	_, err := a.attachable(ctx, c, networkID, project, what)
-	return err
-}
-
-// attachable is mayAttach, and reports whether the caller owns the
-// network (admins own every network).
-func (a *API) attachable(ctx context.Context, c *caller, networkID, project, what string) (bool, error) {
+// attachable checks that a non-admin may put a subnet or port of project
+// on the network, and returns the network, which the caller's policy
+// check needs (nil for admins, who need nothing of it): an invisible
+// network is NetworkNotFound, a visible one that is neither shared nor
+// the project's a 403.
+func (a *API) attachable(ctx context.Context, c *caller, networkID, project, what string) (*core.Network, error) {
 	if c.admin {
-		return true, nil
+		return nil, nil
 	}
 	n, err := a.visibleNetwork(ctx, c, networkID)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if !n.Shared && n.ProjectID != project {
-		return false, forbidden("Tenant %s not allowed to create %s on this network", project, what)
+		return nil, forbidden("Tenant %s not allowed to create %s on this network", project, what)
 	}
-	return n.ProjectID == c.project, nil
+	return n, nil
 }
 
 // subnetRequest converts a subnet body.
