@@ -24,8 +24,12 @@ type kind[T any] struct {
 	get       func(ctx context.Context, c *caller, id string) (*T, error)
 	list      func(ctx context.Context, c *caller, opts *core.ListOptions) ([]*T, error)
 	create    func(ctx context.Context, c *caller, b body) (*T, error)
-	update    func(ctx context.Context, c *caller, id string, b body, ifRevision *int64) (*T, error)
-	delete    func(ctx context.Context, c *caller, id string) error
+	// createBulk, when set, creates a bulk's items all or nothing, in one
+	// transaction of the plugin's; unset, a bulk is created item by item,
+	// and undone by deletes when an item fails.
+	createBulk func(ctx context.Context, c *caller, bs []body) ([]*T, error)
+	update     func(ctx context.Context, c *caller, id string, b body, ifRevision *int64) (*T, error)
+	delete     func(ctx context.Context, c *caller, id string) error
 	// authorize, when set, applies the policy of action ("update",
 	// "delete") to a non-admin caller on it, a resource the caller may
 	// see, with the request's body (nil on delete). Unset, only the
@@ -123,8 +127,7 @@ func serveShow[T any](k *kind[T]) handlerFunc {
 }
 
 // serveCreate answers POST /<collection>, one resource or a bulk. A bulk
-// is all or nothing: when one item fails, those created before it are
-// deleted.
+// is all or nothing (see createAll).
 func serveCreate[T any](a *API, k *kind[T]) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		c := callerOf(r)
@@ -137,18 +140,9 @@ func serveCreate[T any](a *API, k *kind[T]) handlerFunc {
 				return err
 			}
 		}
-		var created []*T
-		for _, b := range bodies {
-			it, err := k.create(r.Context(), c, b)
-			if err != nil {
-				for _, done := range created {
-					if derr := k.delete(context.WithoutCancel(r.Context()), c, k.id(done)); derr != nil {
-						a.log.Error("could not undo a bulk create", "resource", k.res.name, "id", k.id(done), "error", derr)
-					}
-				}
-				return err
-			}
-			created = append(created, it)
+		created, err := createAll(a, k, r.Context(), c, bodies, bulk)
+		if err != nil {
+			return err
 		}
 		var b []byte
 		if bulk {
@@ -161,6 +155,55 @@ func serveCreate[T any](a *API, k *kind[T]) handlerFunc {
 		}
 		writeRaw(w, http.StatusCreated, b)
 		return nil
+	}
+}
+
+// createAll creates the resources of bodies: a bulk in one call of
+// k.createBulk where the kind has it.
+func createAll[T any](a *API, k *kind[T], ctx context.Context, c *caller, bodies []body, bulk bool) ([]*T, error) {
+	if bulk && k.createBulk != nil {
+		return k.createBulk(ctx, c, bodies)
+	}
+	var created []*T
+	for _, b := range bodies {
+		it, err := k.create(ctx, c, b)
+		if err != nil {
+			for _, done := range created {
+				if derr := k.delete(context.WithoutCancel(ctx), c, k.id(done)); derr != nil {
+					a.log.Error("could not undo a bulk create", "resource", k.res.name, "id", k.id(done), "error", derr)
+				}
+			}
+			return nil, err
+		}
+		created = append(created, it)
+	}
+	return created, nil
+}
+
+// createOne is a kind's create: prepare converts and authorizes the body,
+// create creates.
+func createOne[T, R any](prepare func(context.Context, *caller, body) (R, error), create func(context.Context, R) (*T, error)) func(context.Context, *caller, body) (*T, error) {
+	return func(ctx context.Context, c *caller, b body) (*T, error) {
+		req, err := prepare(ctx, c, b)
+		if err != nil {
+			return nil, err
+		}
+		return create(ctx, req)
+	}
+}
+
+// createMany is a kind's createBulk: prepare converts and authorizes each
+// body, create creates them all at once.
+func createMany[T, R any](prepare func(context.Context, *caller, body) (R, error), create func(context.Context, []R) ([]*T, error)) func(context.Context, *caller, []body) ([]*T, error) {
+	return func(ctx context.Context, c *caller, bs []body) ([]*T, error) {
+		reqs := make([]R, len(bs))
+		for i, b := range bs {
+			var err error
+			if reqs[i], err = prepare(ctx, c, b); err != nil {
+				return nil, err
+			}
+		}
+		return create(ctx, reqs)
 	}
 }
 

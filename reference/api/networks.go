@@ -43,16 +43,8 @@ func (a *API) networkKind() *kind[core.Network] {
 		list: func(ctx context.Context, c *caller, opts *core.ListOptions) ([]*core.Network, error) {
 			return a.plugin.ListNetworks(ctx, opts)
 		},
-		create: func(ctx context.Context, c *caller, b body) (*core.Network, error) {
-			req, err := a.networkRequest(b, c, true)
-			if err != nil {
-				return nil, err
-			}
-			if err := authorize(c, "create_network", b, &target{owner: true}); err != nil {
-				return nil, err
-			}
-			return a.plugin.CreateNetwork(ctx, req)
-		},
+		create:     createOne(a.networkCreate, a.plugin.CreateNetwork),
+		createBulk: createMany(a.networkCreate, a.plugin.CreateNetworks),
 		update: func(ctx context.Context, c *caller, id string, b body, rev *int64) (*core.Network, error) {
 			req, err := a.networkRequest(b, c, false)
 			if err != nil {
@@ -66,6 +58,18 @@ func (a *API) networkKind() *kind[core.Network] {
 			return authorize(c, action+"_network", b, &target{owner: n.ProjectID == c.project})
 		},
 	}
+}
+
+// networkCreate converts and authorizes the body of a network create.
+func (a *API) networkCreate(_ context.Context, c *caller, b body) (*ml2.NetworkRequest, error) {
+	req, err := a.networkRequest(b, c, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(c, "create_network", b, &target{owner: true}); err != nil {
+		return nil, err
+	}
+	return req, nil
 }
 
 func (a *API) networkRoutes(handle func(string, handlerFunc)) {

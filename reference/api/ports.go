@@ -50,22 +50,8 @@ func (a *API) portKind() *kind[core.Port] {
 		list: func(ctx context.Context, c *caller, opts *core.ListOptions) ([]*core.Port, error) {
 			return a.plugin.ListPorts(ctx, opts)
 		},
-		create: func(ctx context.Context, c *caller, b body) (*core.Port, error) {
-			req, err := a.portRequest(b, c, true)
-			if err != nil {
-				return nil, err
-			}
-			// The network attachable reads for non-admins is all the
-			// policy check needs: no other read.
-			n, err := a.attachable(ctx, c, req.NetworkID, req.ProjectID, "port")
-			if err != nil {
-				return nil, err
-			}
-			if err := authorize(c, "create_port", b, &target{owner: true, network: n}); err != nil {
-				return nil, err
-			}
-			return a.plugin.CreatePort(ctx, req)
-		},
+		create:     createOne(a.portCreate, a.plugin.CreatePort),
+		createBulk: createMany(a.portCreate, a.plugin.CreatePorts),
 		update: func(ctx context.Context, c *caller, id string, b body, rev *int64) (*core.Port, error) {
 			req, err := a.portRequest(b, c, false)
 			if err != nil {
@@ -90,6 +76,24 @@ func (a *API) portKind() *kind[core.Port] {
 			return authorize(c, action, b, t)
 		},
 	}
+}
+
+// portCreate converts and authorizes the body of a port create.
+func (a *API) portCreate(ctx context.Context, c *caller, b body) (*ml2.PortRequest, error) {
+	req, err := a.portRequest(b, c, true)
+	if err != nil {
+		return nil, err
+	}
+	// The network attachable reads for non-admins is all the policy check
+	// needs: no other read.
+	n, err := a.attachable(ctx, c, req.NetworkID, req.ProjectID, "port")
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(c, "create_port", b, &target{owner: true, network: n}); err != nil {
+		return nil, err
+	}
+	return req, nil
 }
 
 func (a *API) portRoutes(handle func(string, handlerFunc)) {

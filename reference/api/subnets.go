@@ -46,20 +46,8 @@ func (a *API) subnetKind() *kind[core.Subnet] {
 		list: func(ctx context.Context, c *caller, opts *core.ListOptions) ([]*core.Subnet, error) {
 			return a.plugin.ListSubnets(ctx, opts)
 		},
-		create: func(ctx context.Context, c *caller, b body) (*core.Subnet, error) {
-			req, err := a.subnetRequest(b, c, true)
-			if err != nil {
-				return nil, err
-			}
-			n, err := a.attachable(ctx, c, req.NetworkID, req.ProjectID, "subnet")
-			if err != nil {
-				return nil, err
-			}
-			if err := authorize(c, "create_subnet", b, &target{owner: true, network: n}); err != nil {
-				return nil, err
-			}
-			return a.plugin.CreateSubnet(ctx, req)
-		},
+		create:     createOne(a.subnetCreate, a.plugin.CreateSubnet),
+		createBulk: createMany(a.subnetCreate, a.plugin.CreateSubnets),
 		update: func(ctx context.Context, c *caller, id string, b body, rev *int64) (*core.Subnet, error) {
 			req, err := a.subnetRequest(b, c, false)
 			if err != nil {
@@ -82,6 +70,22 @@ func (a *API) subnetKind() *kind[core.Subnet] {
 			return authorize(c, action, b, t)
 		},
 	}
+}
+
+// subnetCreate converts and authorizes the body of a subnet create.
+func (a *API) subnetCreate(ctx context.Context, c *caller, b body) (*ml2.SubnetRequest, error) {
+	req, err := a.subnetRequest(b, c, true)
+	if err != nil {
+		return nil, err
+	}
+	n, err := a.attachable(ctx, c, req.NetworkID, req.ProjectID, "subnet")
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(c, "create_subnet", b, &target{owner: true, network: n}); err != nil {
+		return nil, err
+	}
+	return req, nil
 }
 
 func (a *API) subnetRoutes(handle func(string, handlerFunc)) {
