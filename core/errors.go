@@ -110,6 +110,12 @@ func InvalidInput(format string, args ...any) error {
 	return newErr(KindBadRequest, "InvalidInput", "Invalid input for operation: "+format+".", args...)
 }
 
+// InvalidText is the InvalidInput of text no store holds (see ValidText):
+// what names where it was given, such as an attribute.
+func InvalidText(what string) error {
+	return InvalidInput("%s holds a NUL character or bytes that are not UTF-8", what)
+}
+
 // BadRequest is a 400 about a resource ("Bad <resource> request: <msg>").
 func BadRequest(resource, format string, args ...any) error {
 	return newErr(KindBadRequest, "BadRequest", "Bad "+resource+" request: "+format+".", args...)

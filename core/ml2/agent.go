@@ -21,6 +21,9 @@ const (
 // When an agent revives, every port on its host whose binding failed is
 // bound again.
 func (p *Plugin) ReportAgentState(ctx context.Context, a *core.Agent) (string, error) {
+	if err := checkAgentText(a); err != nil {
+		return "", err
+	}
 	now := time.Now().UTC()
 	state := AgentAlive
 	err := p.store.Update(ctx, func(tx core.Tx) error {
@@ -154,6 +157,9 @@ func (p *Plugin) GetAgent(ctx context.Context, id string) (*core.Agent, error) {
 
 // UpdateAgent changes an agent's admin_state_up and description.
 func (p *Plugin) UpdateAgent(ctx context.Context, id string, req *AgentRequest) (*core.Agent, error) {
+	if err := req.checkText(); err != nil {
+		return nil, err
+	}
 	var a *core.Agent
 	err := p.store.Update(ctx, func(tx core.Tx) error {
 		var err error

@@ -32,6 +32,9 @@ func (p *Plugin) CreateNetwork(ctx context.Context, req *NetworkRequest) (*core.
 func (p *Plugin) CreateNetworks(ctx context.Context, reqs []*NetworkRequest) ([]*core.Network, error) {
 	provider := make([][]core.Segment, len(reqs))
 	for i, req := range reqs {
+		if err := req.checkText(); err != nil {
+			return nil, err
+		}
 		var err error
 		if provider[i], err = p.types.providerSegments(req); err != nil {
 			return nil, err
@@ -163,6 +166,9 @@ func extensionDriverError(name string, err error) error {
 // UpdateNetwork updates a network. A failed update postcommit is returned,
 // but the update stands.
 func (p *Plugin) UpdateNetwork(ctx context.Context, id string, req *NetworkRequest) (*core.Network, error) {
+	if err := req.checkText(); err != nil {
+		return nil, err
+	}
 	if req.Segments != nil && req.Provider != nil {
 		return nil, core.Typed(core.KindBadRequest, "SegmentsSetInConjunctionWithProviders",
 			"Segments and provider values cannot both be set.")

@@ -223,6 +223,9 @@ func claimedIP(claim *core.IPAllocation, claimed bool) *core.FixedIP {
 
 // newPort validates a create request outside the transaction.
 func (p *Plugin) newPort(req *PortRequest) (*core.Port, error) {
+	if err := req.checkText(); err != nil {
+		return nil, err
+	}
 	if req.NetworkID == "" {
 		return nil, core.Typed(core.KindBadRequest, "HTTPBadRequest",
 			"Failed to parse request. Required attribute 'network_id' not specified")
@@ -326,6 +329,9 @@ func (p *Plugin) extendPort(ctx context.Context, port *core.Port) error {
 // the binding and sets it DOWN; the port is then bound again. Update
 // postcommit failures are logged, not returned.
 func (p *Plugin) UpdatePort(ctx context.Context, id string, req *PortRequest) (*core.Port, error) {
+	if err := req.checkText(); err != nil {
+		return nil, err
+	}
 	var newMAC string
 	if req.MACAddress != nil && *req.MACAddress != "" {
 		mac, err := ipam.ParseMAC(*req.MACAddress)
@@ -500,6 +506,10 @@ func (p *Plugin) UpdatePortStatus(ctx context.Context, idPrefix, status, host st
 	case core.StatusActive, core.StatusDown, core.StatusBuild, core.StatusError:
 	default:
 		return nil, core.InvalidInput("invalid port status %q", status)
+	}
+	if !core.ValidText(idPrefix) || !core.ValidText(host) {
+		// No port's id or host holds such text.
+		return nil, nil
 	}
 	var port, orig *core.Port
 	var net *core.Network

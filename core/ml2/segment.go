@@ -32,6 +32,9 @@ type SegmentRequest struct {
 // mechanism drivers are not called. A network that already has a segment
 // of the same type and physical network is NeutronDbObjectDuplicateEntry.
 func (p *Plugin) CreateSegment(ctx context.Context, req *SegmentRequest) (*core.Segment, error) {
+	if err := req.checkText(); err != nil {
+		return nil, err
+	}
 	if req.NetworkID == "" {
 		return nil, core.InvalidInput("network_id required")
 	}
@@ -118,6 +121,9 @@ func (p *Plugin) ListSegments(ctx context.Context, opts *core.ListOptions) ([]*c
 // attribute in req is read-only (HTTPBadRequest "Cannot update read-only
 // attribute x").
 func (p *Plugin) UpdateSegment(ctx context.Context, id string, req *SegmentRequest) (*core.Segment, error) {
+	if err := req.checkText(); err != nil {
+		return nil, err
+	}
 	for _, ro := range []struct {
 		name string
 		set  bool

@@ -30,6 +30,9 @@ func (p *Plugin) CreateSubnet(ctx context.Context, req *SubnetRequest) (*core.Su
 func (p *Plugin) CreateSubnets(ctx context.Context, reqs []*SubnetRequest) ([]*core.Subnet, error) {
 	subnets := make([]*core.Subnet, len(reqs))
 	for i, req := range reqs {
+		if err := req.checkText(); err != nil {
+			return nil, err
+		}
 		var err error
 		if subnets[i], err = p.buildSubnet(req); err != nil {
 			return nil, err
@@ -182,6 +185,9 @@ func (p *Plugin) extendSubnet(ctx context.Context, s *core.Subnet) error {
 // UpdateSubnet updates a subnet. A failed update postcommit is returned,
 // but the update stands.
 func (p *Plugin) UpdateSubnet(ctx context.Context, id string, req *SubnetRequest) (*core.Subnet, error) {
+	if err := req.checkText(); err != nil {
+		return nil, err
+	}
 	var s, orig *core.Subnet
 	var net *core.Network
 	err := p.store.Update(ctx, func(tx core.Tx) error {

@@ -181,6 +181,10 @@ func (s *Service) state(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, core.InvalidInput("a watch needs a host"))
 		return
 	}
+	if !core.ValidText(host) {
+		s.fail(w, r, core.InvalidText("host"))
+		return
+	}
 	rev, resumable, err := parse(q.Get("since"))
 	if err != nil {
 		s.fail(w, r, core.InvalidInput("%v", err))

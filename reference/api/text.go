@@ -86,11 +86,11 @@ func queryText(raw string) error {
 	v, _ := url.ParseQuery(raw)
 	for k, vals := range v {
 		if !core.ValidText(k) {
-			return core.InvalidInput("a query parameter name holds a NUL character or bytes that are not UTF-8")
+			return core.InvalidText("a query parameter name")
 		}
 		for _, s := range vals {
 			if !core.ValidText(s) {
-				return core.InvalidInput("the value of query parameter '%s' holds a NUL character or bytes that are not UTF-8", k)
+				return core.InvalidText("the value of query parameter '" + k + "'")
 			}
 		}
 	}
