@@ -37,6 +37,29 @@ func BenchmarkCreatePort(b *testing.B) {
 	}
 }
 
+// BenchmarkCreatePortsBulk creates bulks of 100 ports, one transaction
+// each, on a network with a /16 subnet; ns/op is per bulk.
+func BenchmarkCreatePortsBulk(b *testing.B) {
+	for _, engine := range sqlstoretest.Engines(b) {
+		b.Run(engine, func(b *testing.B) {
+			e := newEnv(b, engine)
+			n := e.network(nil)
+			e.subnet(n.ID, "10.0.0.0/16")
+			reqs := make([]*ml2.PortRequest, 100)
+			for i := range reqs {
+				reqs[i] = &ml2.PortRequest{NetworkID: n.ID}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := e.plugin.CreatePorts(e.ctx, reqs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkListPorts lists 1,000 and 10,000 ports.
 func BenchmarkListPorts(b *testing.B) {
 	for _, engine := range sqlstoretest.Engines(b) {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/ml2go/ml2go/core"
 	"github.com/ml2go/ml2go/core/ml2"
+	"github.com/ml2go/ml2go/core/quota"
+	"github.com/ml2go/ml2go/core/sqlstore/sqlstoretest"
 	"github.com/ml2go/ml2go/mechdrivers/logger"
 )
 
@@ -233,4 +235,39 @@ func bindFirstSegment(_ context.Context, pc core.PortContext) error {
 	}
 	pc.SetBinding(segs[0].ID, "ovs", map[string]any{}, core.StatusActive)
 	return nil
+}
+
+// TestBulkCreateQuota checks a bulk against its project's quota as a
+// whole: one that would exceed it is OverQuota and creates nothing, one
+// that fits it exactly succeeds.
+func TestBulkCreateQuota(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		store := sqlstoretest.Open(t, engine)
+		q := quota.New(store, quota.Limits{"network": 2, "subnet": 2, "port": 3})
+		e := newEnvOnStore(t, store, withConfig(func(c *ml2.Config) { c.Quotas = q }))
+
+		before := e.snapshot()
+		_, err := e.plugin.CreateNetworks(e.ctx, []*ml2.NetworkRequest{{}, {}, {}})
+		e.requireFailsCleanly("OverQuota", before, err)
+		nets, err := e.plugin.CreateNetworks(e.ctx, []*ml2.NetworkRequest{{}, {}})
+		require.NoError(t, err)
+		n := nets[0]
+
+		before = e.snapshot()
+		subnet := func(cidr string) *ml2.SubnetRequest {
+			return &ml2.SubnetRequest{NetworkID: n.ID, IPVersion: 4, CIDR: netip.MustParsePrefix(cidr)}
+		}
+		_, err = e.plugin.CreateSubnets(e.ctx, []*ml2.SubnetRequest{subnet("10.0.0.0/24"), subnet("10.0.1.0/24"), subnet("10.0.2.0/24")})
+		e.requireFailsCleanly("OverQuota", before, err)
+		_, err = e.plugin.CreateSubnets(e.ctx, []*ml2.SubnetRequest{subnet("10.0.0.0/24"), subnet("10.0.1.0/24")})
+		require.NoError(t, err)
+
+		before = e.snapshot()
+		reqs := []*ml2.PortRequest{{NetworkID: n.ID}, {NetworkID: n.ID}, {NetworkID: n.ID}, {NetworkID: n.ID}}
+		_, err = e.plugin.CreatePorts(e.ctx, reqs)
+		e.requireFailsCleanly("OverQuota", before, err)
+		ports, err := e.plugin.CreatePorts(e.ctx, reqs[:3])
+		require.NoError(t, err)
+		assert.Len(t, ports, 3)
+	})
 }

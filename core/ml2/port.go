@@ -52,11 +52,16 @@ func (p *Plugin) CreatePorts(ctx context.Context, reqs []*PortRequest) ([]*core.
 	}
 	nets := make([]*core.Network, len(reqs))
 	err := p.store.Update(ctx, func(tx core.Tx) error {
+		targets, err := p.readBulkTargets(ctx, tx, ports)
+		if err != nil {
+			return err
+		}
 		for i, req := range reqs {
-			var err error
-			if nets[i], err = p.storePortIn(ctx, tx, req, ports[i]); err != nil {
+			t := targets[ports[i].NetworkID]
+			if err := p.storePortOn(ctx, tx, req, ports[i], t); err != nil {
 				return err
 			}
+			nets[i] = t.net
 		}
 		return nil
 	})
@@ -120,14 +125,51 @@ func (p *Plugin) storePortAlone(ctx context.Context, req *PortRequest, port *cor
 // storePortIn stores a new port inside tx: quota, network, insert,
 // addresses and precommits. It returns the port's network.
 func (p *Plugin) storePortIn(ctx context.Context, tx core.Tx, req *PortRequest, port *core.Port) (*core.Network, error) {
-	port.FixedIPs, port.Status = nil, core.StatusDown
 	target := p.readPortTarget(ctx, tx, port.ProjectID, port.NetworkID, 1)
 	if err := target.err(); err != nil {
 		return nil, err
 	}
+	return target.net, p.storePortOn(ctx, tx, req, port, &target)
+}
+
+// readBulkTargets checks the quota of each project of ports for all its
+// ports at once, as Neutron checks a bulk's, and reads each of their
+// networks once.
+func (p *Plugin) readBulkTargets(ctx context.Context, tx core.Tx, ports []*core.Port) (map[string]*portTarget, error) {
+	perProject := map[string]int{}
+	var projects []string
+	targets := map[string]*portTarget{}
+	for _, port := range ports {
+		if perProject[port.ProjectID] == 0 {
+			projects = append(projects, port.ProjectID)
+		}
+		perProject[port.ProjectID]++
+	}
+	for _, pid := range projects {
+		if err := p.checkQuotaN(ctx, tx, pid, "port", perProject[pid]); err != nil {
+			return nil, err
+		}
+	}
+	for _, port := range ports {
+		if targets[port.NetworkID] != nil {
+			continue
+		}
+		t := &portTarget{}
+		if t.net, t.subnets, t.netErr = tx.GetNetworkSubnets(ctx, port.NetworkID); t.netErr != nil {
+			return nil, t.netErr
+		}
+		targets[port.NetworkID] = t
+	}
+	return targets, nil
+}
+
+// storePortOn stores a new port inside tx on the network of target, read
+// in the same transaction: insert, addresses and precommits.
+func (p *Plugin) storePortOn(ctx context.Context, tx core.Tx, req *PortRequest, port *core.Port, target *portTarget) error {
+	port.FixedIPs, port.Status = nil, core.StatusDown
 	for _, e := range p.exts {
 		if err := e.Driver.ProcessCreatePort(ctx, tx, req.Extensions, port); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	alloc := &ipAllocator{tx: tx, port: port, subnets: target.subnets}
@@ -139,7 +181,7 @@ func (p *Plugin) storePortIn(ctx context.Context, tx core.Tx, req *PortRequest, 
 	}
 	claimed, err := p.insertPort(ctx, tx, port, req.MACAddress == nil, claim)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if req.FixedIPs == nil {
 		port.FixedIPs, err = alloc.automatic(ctx, claimedIP(claim, claimed))
@@ -147,9 +189,9 @@ func (p *Plugin) storePortIn(ctx context.Context, tx core.Tx, req *PortRequest, 
 		port.FixedIPs, _, err = alloc.requested(ctx, *req.FixedIPs, nil)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return target.net, p.createPortPrecommit(ctx, port, target.net)
+	return p.createPortPrecommit(ctx, port, target.net)
 }
 
 // portTarget is what port creates read before their insert: the answer
