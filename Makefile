@@ -1,6 +1,8 @@
 # ml2go developer targets. `make test` is the whole test suite; it uses the
 # PostgreSQL at ML2GO_TEST_POSTGRES_DSN (default: the local server) for the
-# store tests that run on both engines.
+# store tests that run on both engines, and stops before running anything
+# if that server does not answer (`make test ML2GO_TEST_POSTGRES_DSN=`
+# runs them on SQLite only).
 ML2GO_TEST_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export ML2GO_TEST_POSTGRES_DSN
 
@@ -11,13 +13,23 @@ export ML2GO_TEST_POSTGRES_DSN
 # datapath, which the rest of the suite must not starve of CPU.
 E2E := ./reference/agent/e2e/...
 
+# The tests run through reference/cmd/ml2go-testreport: go test's output
+# without -v (ok/FAIL lines, failed tests' output) and its exit status,
+# with every skipped test and its reason listed before the last line.
 test:
-	go test -race -count=1 $$(go list ./... | grep -v '/reference/agent/e2e')
-	go test -race -count=1 $(E2E)
+	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && \
+	go build -o "$$bin/ml2go-testreport" ./reference/cmd/ml2go-testreport && \
+	echo "go test -race -count=1 ./... (except $(E2E))" && \
+	"$$bin/ml2go-testreport" -race -count=1 $$(go list ./... | grep -v '/reference/agent/e2e') && \
+	echo "go test -race -count=1 $(E2E)" && \
+	"$$bin/ml2go-testreport" -race -count=1 $(E2E)
 
+# check: formatting (generated code included), vet, and a go.mod and
+# go.sum that go mod tidy would leave as they are.
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
+	go mod tidy -diff
 
 bench:
 	go test -run '^$$' -bench . -benchtime 2s ./core/... ./reference/...
