@@ -39,8 +39,8 @@ func TestTypes(t *testing.T) {
 	assert.Equal(t, []string{core.TypeFlat, core.TypeVLAN, core.TypeVXLAN, core.TypeGRE, core.TypeGeneve, core.TypeLocal}, types)
 }
 
-// TestMTUTable is type-drivers.md §8: defaults and the unit-test pinned
-// cases, for every driver.
+// TestMTUTable checks every driver's MTU against Neutron's: the defaults
+// and the cases Neutron's unit tests pin.
 func TestMTUTable(t *testing.T) {
 	mtus := map[string]int{"physnet1": 1450, "physnet2": 1400}
 	const none = typedrivers.NoGlobalPhysnetMTU

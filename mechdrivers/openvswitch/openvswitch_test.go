@@ -21,9 +21,9 @@ import (
 	"github.com/ml2go/ml2go/typedrivers/vxlan"
 )
 
-// goldenConf is the configuration of the Open vSwitch agent that the
-// Neutron reference runs (neutron-reference/fake-agents.sh); Neutron 21
-// binds its ports with goldenDetails (golden/noauth/15-port-bind-host.json).
+// goldenConf is the configuration an Open vSwitch agent reports to
+// Neutron 21, which binds its ports with goldenDetails (as recorded in
+// reference/server/testdata/neutron-golden/15-port-bind-host.json).
 const goldenConf = `{"arp_responder_enabled": false, "baremetal_smartnic": false,
  "bridge_mappings": {"physnet1": "br-physnet1", "public": "br-ex", "extnet": "br-ext", "extnet2": "br-ext2"},
  "datapath_type": "system", "devices": 0, "enable_distributed_routing": false, "extensions": [],

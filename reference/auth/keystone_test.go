@@ -17,7 +17,7 @@ import (
 	"github.com/ml2go/ml2go/reference/auth/keystonetest"
 )
 
-// The 401 keystonemiddleware answers (golden/keystone/47-err-401-no-token.json).
+// The 401 Neutron's keystonemiddleware answers a request without a token.
 const want401 = `{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}`
 
 // The 503 it answers, in JSON and in plain text (webob's

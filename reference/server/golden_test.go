@@ -19,8 +19,7 @@ import (
 )
 
 // shapeOf returns the JSON paths of a document with the types of their
-// values, array indexes collapsed to [], as the reference's shape-diff.sh
-// computes them.
+// values, array indexes collapsed to [].
 func shapeOf(t *testing.T, raw []byte) []string {
 	t.Helper()
 	if len(strings.TrimSpace(string(raw))) == 0 {
@@ -85,7 +84,7 @@ func keep(path string) bool {
 // TestNeutronShapes runs the network, subnet, port, segment, agent, quota
 // and error steps of the reference workflow and compares every response's
 // status and JSON shape with the real Neutron's (testdata/neutron-golden,
-// from ../shared/neutron-reference/golden/noauth).
+// recorded from Neutron with auth_strategy = noauth).
 func TestNeutronShapes(t *testing.T) {
 	cfg := testConfig(t)
 	r := start(t, cfg)

@@ -12,7 +12,7 @@ import (
 
 // cloud plays the server: it knows every network and port and on which
 // host each port is bound, and computes each host's desired state as ML2
-// with the l2population driver would (spec/agents-rpc.md §5): a host gets,
+// with the l2population driver would: a host gets,
 // for every other host with active ports on a tunnelled network, a flood
 // entry to that host's endpoint and one entry per fixed IP of each active
 // port there.

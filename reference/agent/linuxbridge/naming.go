@@ -7,8 +7,10 @@ import (
 	"strings"
 )
 
-// Device-name rules of Neutron's Linux bridge agent (see spec/agents-rpc.md
-// §7 and §8).
+// Device-name rules of Neutron's Linux bridge agent: "brq" and 11
+// characters of the network id for a network's bridge, "vxlan-<VNI>" for
+// a VXLAN device, "<interface>.<VLAN id>" for a VLAN sub-interface, none
+// longer than a Linux interface name may be.
 const (
 	// maxDeviceName is the longest Linux interface name (IFNAMSIZ - 1).
 	maxDeviceName = 15

@@ -48,8 +48,8 @@ func TestVLANName(t *testing.T) {
 		{"exactly 15 kept", "abcdefghij", 1111, "abcdefghij.1111"},
 		{"too long hashed", "abcdefghijklmno", 1, "abcd2938dc.1"},
 		{"too long hashed, 4-digit vlan", "enp0s31f6-longname", 4094, "enp002c515.4094"},
-		// The spec's remark: an interface can be kept for short VLAN ids
-		// and hashed for long ones.
+		// The interface is kept whenever the whole name fits: kept for
+		// a short VLAN id, hashed for a long one.
 		{"mixed: fits", "eth-verylong0", 1, "eth-verylong0.1"},
 		{"mixed: hashed", "eth-verylong0", 10, "eth-b0288e.10"},
 	}

@@ -91,7 +91,7 @@ func TestVLANNetwork(t *testing.T) {
 	pB2 := c.addPort(h2, "73737373-0000-4000-8000-000000000003", netBID, "fa:16:3e:07:00:03", tenantIP(53))
 
 	if _, err := h1.dp.Apply(t.Context(), c.state(h1)); errIsUnsupported(err) {
-		t.Skipf("this kernel cannot create 802.1q VLAN sub-interfaces (see DESIGN.md), so vlan networks cannot be wired here: %v", err)
+		t.Skipf("this kernel cannot create 802.1q VLAN sub-interfaces, so vlan networks cannot be wired here: %v", err)
 	}
 	vmA1 := plugVM(t, h1, pA1, 24, 1500)
 	_ = plugVM(t, h2, pA2, 24, 1500)

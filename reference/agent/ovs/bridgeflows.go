@@ -7,8 +7,8 @@ import (
 	goovs "github.com/digitalocean/go-openvswitch/ovs"
 )
 
-// OpenFlow tables and priorities of the integration and physical bridges
-// (spec §6.3).
+// OpenFlow tables and priorities of the integration and physical bridges,
+// those of Neutron's OVS agent (native OpenFlow driver).
 const (
 	tableLocalSwitching  = 0
 	tablePacketRateLimit = 59
@@ -19,7 +19,7 @@ const (
 	priorityLocalToPhys  = 4
 )
 
-// OpenFlow tables and priorities of the tunnel bridge (spec §6.3); its
+// OpenFlow tables and priorities of the tunnel bridge, Neutron's too; its
 // table 0 is tableLocalSwitching too.
 const (
 	tablePatchLVToTun  = 2
@@ -95,10 +95,10 @@ func (d *Dataplane) integrationFlows(p *plan, snap *snapshot) ([]flowEntry, erro
 	return fs.flows, fs.err
 }
 
-// tunnelFlows are the flows of br-tun (spec §6.3): from br-int, unicast
-// to table 20 (L2 population entries) and the rest to table 22 (flood to
-// the network's endpoints); from a tunnel, the VNI becomes the local VLAN
-// and the frame goes to br-int.
+// tunnelFlows are the flows of br-tun, in Neutron's tables: from br-int,
+// unicast to table 20 (L2 population entries) and the rest to table 22
+// (flood to the network's endpoints); from a tunnel, the VNI becomes the
+// local VLAN and the frame goes to br-int.
 func (d *Dataplane) tunnelFlows(p *plan, snap *snapshot) ([]flowEntry, error) {
 	br := d.cfg.TunnelBridge
 	var fs flowSet

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// Defaults of the Open vSwitch agent options (spec/agents-rpc.md §6.1).
+// Defaults of the Open vSwitch agent options, Neutron's.
 const (
 	// DefaultIntegrationBridge is the integration bridge (integration_bridge).
 	DefaultIntegrationBridge = "br-int"
@@ -32,14 +32,15 @@ const (
 )
 
 // Tunnel types the tunnel bridge supports, with the br-tun table that
-// receives traffic from each (spec §6.3).
+// receives traffic from each (3 for GRE, 4 for VXLAN, 6 for Geneve).
 const (
 	TunnelVXLAN  = "vxlan"
 	TunnelGRE    = "gre"
 	TunnelGeneve = "geneve"
 )
 
-// Naming rules of the OVS agent (spec §6.2 and §8).
+// Naming rules of Neutron's OVS agent: a name longer than a Linux
+// interface name may be keeps its prefix and ends with a hash.
 const (
 	// maxDeviceName is the longest port or interface name (IFNAMSIZ - 1).
 	maxDeviceName = 15
@@ -181,7 +182,7 @@ func validName(name string) error {
 }
 
 // IntPatchName is the integration bridge's end of the patch pair to the
-// physical bridge br: "int-<br>", shortened to 15 characters (spec §6.2).
+// physical bridge br: "int-<br>", shortened to 15 characters.
 func IntPatchName(br string) string { return interfaceName(br, intPhysPrefix) }
 
 // PhysPatchName is the physical bridge's end of the patch pair to the

@@ -1,6 +1,6 @@
 // Package ovs is the Open vSwitch dataplane of the ml2go host agent: it
-// programs a host's OVS the way Neutron's OVS agent lays it out
-// (spec/agents-rpc.md §5 and §6), through ovs-vsctl and ovs-ofctl driven
+// programs a host's OVS the way Neutron's OVS agent lays it out, with L2
+// population, through ovs-vsctl and ovs-ofctl driven
 // by github.com/digitalocean/go-openvswitch.
 //
 // Layout. Every port's device (made by the hypervisor) is a port of the
@@ -17,7 +17,7 @@
 // through the tunnel bridge (br-tun), joined by the patch pair
 // patch-tun/patch-int: it holds one tunnel port "<type>-<hex address>"
 // per remote endpoint that some network floods to (from L2 population),
-// and the tables of spec §6.3 map local VLANs to VNIs and back, send
+// and Neutron's br-tun tables map local VLANs to VNIs and back, send
 // known unicast MACs to their endpoint and flood the rest to all of the
 // network's endpoints.
 //

@@ -10,7 +10,7 @@ import (
 	"github.com/ml2go/ml2go/reference/agent/dataplane"
 )
 
-// VLAN ids of the integration bridge (spec §6.2).
+// VLAN ids of the integration bridge, as Neutron's agent uses them.
 const (
 	// minLocalVLAN and maxLocalVLAN bound the local VLAN ids.
 	minLocalVLAN = 1
@@ -48,7 +48,7 @@ const (
 var externalIDKeys = []string{extIfaceID, extAttachedMAC, extIfaceStatus}
 
 // tunnelTables maps a tunnel type to the br-tun table that turns its
-// traffic into local VLANs (spec §6.3).
+// traffic into local VLANs, Neutron's table numbers.
 var tunnelTables = map[string]int{
 	TunnelGRE:    tableGRETunToLV,
 	TunnelVXLAN:  tableVXLANTunToLV,
