@@ -35,6 +35,19 @@ type PortsCreator interface {
 	CreatePortsWithIP(ctx context.Context, ports []*Port, ips []*IPAllocation) (allocated []bool, err error)
 }
 
+// PortStreamer is implemented by a Tx that can list ports a page of rows
+// at a time. The orchestrator uses it, when the store offers it, so that
+// the memory a listing takes is bounded by a page, not by its result.
+type PortStreamer interface {
+	// StreamPorts calls yield with each port ListPorts would return for
+	// opts, in order, and stops when yield returns false. The port
+	// given to yield is valid until yield returns. What would make
+	// ListPorts fail before it returns any port (an unknown filter or
+	// sort key, a marker that is no port) is returned before yield is
+	// first called.
+	StreamPorts(ctx context.Context, opts *ListOptions, yield func(*Port) bool) error
+}
+
 // QuotaQuery asks for a project's limit of one resource, its own or else
 // DefaultLimit, and how many of that resource it has.
 type QuotaQuery struct {
@@ -255,6 +268,10 @@ type ListOptions struct {
 	// subnets of shared ones (an external network's subnets are not
 	// shown to other projects unless it is also shared).
 	ProjectScope string
+	// Fields, when not empty, names the attributes (as the API names
+	// them) the caller will use of each item: a store may leave the
+	// others unset. IDs are always set.
+	Fields []string
 }
 
 // SortKey is one sort criterion.

@@ -88,7 +88,12 @@
 // inserts any number of ports and their first addresses in one statement,
 // from arrays of their columns, for the orchestrator's batched creates. Other listings are
 // one query for the resources and one set-based query per kind of detail
-// (fixed IPs, binding levels), whatever their size. The pure-Go SQLite driver costs per cell read, so
+// (fixed IPs, binding levels), whatever their size. ListPorts reads only
+// what the attributes of ListOptions.Fields need, and StreamPorts
+// (core.PortStreamer) reads a listing a page of rows at a time with the
+// details of the page, so that its memory is bounded by a page. Listings
+// filtered on an indexed column, or scoped to a project, read their page
+// from an index on (column, id) in order and stop after it. The pure-Go SQLite driver costs per cell read, so
 // on SQLite every table keeps its row as a JSON array in a generated
 // column, row_json, and a row is read as one cell; PostgreSQL rows are
 // plain columns. A process using SQLite keeps a few megabytes of the
@@ -100,7 +105,10 @@
 // Only allocated segmentation ids have a row, whatever the configured
 // ranges, so opening the store or changing ranges costs nothing and
 // allocation costs the same in 1:1000 as in 1:16777215: AllocateSegment
-// tries a uniformly random id of the ranges, and when it is taken finds the
-// next free id with one indexed gap query, wrapping around its range and
-// then trying the other ranges.
+// tries a few uniformly random ids of the ranges, and when they are all
+// taken walks the primary key in order, a growing chunk of ids at a time,
+// to the first free one, from where the Store's last such search ended,
+// wrapping around its range and then trying the other ranges. The walk is
+// a range scan with LIMIT, whose plan does not depend on the statistics
+// the database has.
 package sqlstore

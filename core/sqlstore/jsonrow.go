@@ -184,6 +184,19 @@ func (r *jsonRow) jsonMap(maps mapCache) map[string]any {
 	return m
 }
 
+// skip moves past an element without decoding it.
+func (r *jsonRow) skip() {
+	if !r.next() {
+		return
+	}
+	switch r.s[r.pos] {
+	case '"', '[', '{':
+		r.skipValue()
+	default:
+		r.literalFrom(r.pos)
+	}
+}
+
 // strs reads a string element holding a JSON list of strings.
 func (r *jsonRow) strs() []string { return textStrs(r) }
 

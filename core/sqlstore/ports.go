@@ -23,8 +23,9 @@ var portRow = newShape("p",
 	"admin_state_up", "mac_address", "device_id", "device_owner", "status", "host_id", "vnic_type",
 	"vif_type", "profile", "vif_details", "extra", "tags")
 
-// portFromRow decodes one port row into p.
-func portFromRow(r rowReader, maps mapCache, p *core.Port) {
+// portFromRow decodes one port row into p, leaving the maps and tags that
+// need does not ask for unset.
+func portFromRow(r rowReader, maps mapCache, p *core.Port, need portNeeds) {
 	*p = core.Port{
 		Standard: core.Standard{
 			ID: r.str(), ProjectID: r.str(), Name: r.str(), Description: r.str(),
@@ -32,13 +33,17 @@ func portFromRow(r rowReader, maps mapCache, p *core.Port) {
 		},
 		NetworkID: r.str(), AdminStateUp: r.bool(), MACAddress: r.str(),
 		DeviceID: r.str(), DeviceOwner: r.str(), Status: r.str(),
-		Binding: core.PortBinding{
-			HostID: r.str(), VNICType: r.str(), VIFType: r.str(),
-			Profile: r.jsonMap(maps), VIFDetails: r.jsonMap(maps),
-		},
-		Extra: r.jsonMap(maps),
+		Binding: core.PortBinding{HostID: r.str(), VNICType: r.str(), VIFType: r.str()},
 	}
-	p.Tags = r.strs()
+	b := &p.Binding
+	b.Profile = need.jsonMap(r, maps, portProfile)
+	b.VIFDetails = need.jsonMap(r, maps, portVIFDetails)
+	p.Extra = need.jsonMap(r, maps, portExtra)
+	if need.has(portTags) {
+		p.Tags = r.strs()
+	} else {
+		r.skip()
+	}
 }
 
 // portMaps are the stored forms of a port's maps.
@@ -345,7 +350,7 @@ func (t *tx) GetPort(ctx context.Context, id string) (*core.Port, error) {
 	err := t.eachRow(ctx, `SELECT `+t.s.rowExpr(portRow)+` FROM ports p WHERE p.id = ?`, []any{id},
 		func(r rowReader) error {
 			p = new(core.Port)
-			portFromRow(r, mapCache{}, p)
+			portFromRow(r, mapCache{}, p, allPortNeeds)
 			return nil
 		})
 	if err != nil {
@@ -354,7 +359,7 @@ func (t *tx) GetPort(ctx context.Context, id string) (*core.Port, error) {
 	if p == nil {
 		return nil, core.PortNotFound(id)
 	}
-	if err := t.loadPortDetails(ctx, []*core.Port{p}, oneID(id)); err != nil {
+	if err := t.loadPortDetails(ctx, []*core.Port{p}, oneID(id), allPortNeeds); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -442,9 +447,20 @@ func (t *tx) DeletePort(ctx context.Context, id string) error {
 
 // ListPorts lists ports with their fixed IPs, binding levels and tags:
 // one query for the ports (filtered, sorted and paginated in SQL) and one
-// set-based query for each kind of detail.
+// set-based query for each kind of detail. With opts.Fields, only what
+// those attributes need is read (see portNeeds).
 func (t *tx) ListPorts(ctx context.Context, opts *core.ListOptions) ([]*core.Port, error) {
-	q, err := t.buildList(ctx, &portSpec, t.s.rowExpr(portRow), opts)
+	if opts == nil {
+		opts = &core.ListOptions{}
+	}
+	return t.readPorts(ctx, opts, portNeedsOf(opts.Fields), true)
+}
+
+// readPorts runs a listing of ports, reading what need asks for. whole
+// says that a listing without filters or limit may read the details of
+// every port without naming them.
+func (t *tx) readPorts(ctx context.Context, opts *core.ListOptions, need portNeeds, whole bool) ([]*core.Port, error) {
+	q, err := t.buildList(ctx, &portSpec, need.selectList(t.s), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -452,7 +468,7 @@ func (t *tx) ListPorts(ctx context.Context, opts *core.ListOptions) ([]*core.Por
 	maps, ports := mapCache{}, slab[core.Port]{}
 	err = t.eachRow(ctx, q.sql, q.args, func(r rowReader) error {
 		p := ports.next()
-		portFromRow(r, maps, p)
+		portFromRow(r, maps, p, need)
 		out = append(out, p)
 		return nil
 	})
@@ -465,17 +481,37 @@ func (t *tx) ListPorts(ctx context.Context, opts *core.ListOptions) ([]*core.Por
 	if q.reverse {
 		slices.Reverse(out)
 	}
-	set := idSet{all: q.whole}
-	if !set.all {
+	set := idSet{all: q.whole && whole}
+	switch {
+	case set.all:
+	case byIDOnly(opts):
+		// Every port between the first and the last is on the page.
+		set.from, set.to = out[0].ID, out[len(out)-1].ID
+	default:
 		set.ids = make([]string, len(out))
 		for i, p := range out {
 			set.ids[i] = p.ID
 		}
 	}
-	if err := t.loadPortDetails(ctx, out, set); err != nil {
+	if err := t.loadPortDetails(ctx, out, set, need); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// byIDOnly reports whether a listing has every row of its table in
+// ascending order of id: no filter, no scope, no sort key but id
+// ascending.
+func byIDOnly(opts *core.ListOptions) bool {
+	if len(opts.Filters) > 0 || opts.ProjectScope != "" || opts.PageReverse {
+		return false
+	}
+	for _, k := range opts.Sorts {
+		if k.Field != "id" || k.Desc {
+			return false
+		}
+	}
+	return true
 }
 
 // Detail rows of ports.
@@ -490,11 +526,45 @@ var (
 // a sort of every detail row; each port's few details are put in order
 // here: fixed IPs by subnet (the order subnets were added to the network),
 // then address; binding levels by level.
-func (t *tx) loadPortDetails(ctx context.Context, ports []*core.Port, set idSet) error {
+func (t *tx) loadPortDetails(ctx context.Context, ports []*core.Port, set idSet, need portNeeds) error {
 	pos := make(map[string]int, len(ports))
 	for i, p := range ports {
 		pos[p.ID] = i
 	}
+	if need.has(portFixedIPs) {
+		if err := t.loadFixedIPs(ctx, ports, set, pos); err != nil {
+			return err
+		}
+	}
+	if !need.has(portLevels) {
+		return nil
+	}
+	cond, args, err := t.inSet("l.port_id", set)
+	if err != nil {
+		return err
+	}
+	levels := newGrouped[core.BindingLevel](pos)
+	err = t.eachRow(ctx, `SELECT `+t.s.rowExpr(bindingLevelRow)+` FROM port_binding_levels l
+		WHERE `+cond, args, func(r rowReader) error {
+		portID, level, driver, segmentID := r.str(), r.int(), r.str(), r.str()
+		levels.add(portID, core.BindingLevel{Level: int(level), Driver: driver, SegmentID: segmentID})
+		return nil
+	})
+	if err != nil {
+		return wrap("load binding levels", err)
+	}
+	levels.spread(len(ports), func(i int, v []core.BindingLevel) {
+		if len(v) > 1 {
+			slices.SortFunc(v, func(a, b core.BindingLevel) int { return cmp.Compare(a.Level, b.Level) })
+		}
+		ports[i].Binding.Levels = v
+	})
+	return nil
+}
+
+// loadFixedIPs fills the fixed IPs of ports, which set selects, in one
+// query; pos maps their ids to their positions.
+func (t *tx) loadFixedIPs(ctx context.Context, ports []*core.Port, set idSet, pos map[string]int) error {
 	cond, args, err := t.inSet("a.port_id", set)
 	if err != nil {
 		return err
@@ -523,31 +593,7 @@ func (t *tx) loadPortDetails(ctx context.Context, ports []*core.Port, set idSet)
 			several = append(several, i)
 		}
 	})
-	if err := t.orderFixedIPs(ctx, ports, several); err != nil {
-		return err
-	}
-
-	cond, args, err = t.inSet("l.port_id", set)
-	if err != nil {
-		return err
-	}
-	levels := newGrouped[core.BindingLevel](pos)
-	err = t.eachRow(ctx, `SELECT `+t.s.rowExpr(bindingLevelRow)+` FROM port_binding_levels l
-		WHERE `+cond, args, func(r rowReader) error {
-		portID, level, driver, segmentID := r.str(), r.int(), r.str(), r.str()
-		levels.add(portID, core.BindingLevel{Level: int(level), Driver: driver, SegmentID: segmentID})
-		return nil
-	})
-	if err != nil {
-		return wrap("load binding levels", err)
-	}
-	levels.spread(len(ports), func(i int, v []core.BindingLevel) {
-		if len(v) > 1 {
-			slices.SortFunc(v, func(a, b core.BindingLevel) int { return cmp.Compare(a.Level, b.Level) })
-		}
-		ports[i].Binding.Levels = v
-	})
-	return nil
+	return t.orderFixedIPs(ctx, ports, several)
 }
 
 // orderFixedIPs sorts the fixed IPs of the ports at the given positions

@@ -21,6 +21,8 @@ type rowReader interface {
 	// rows reads a column holding a JSON list of rows (JSON arrays),
 	// calling fn for each.
 	rows(fn func(r rowReader))
+	// skip moves past a field without decoding it.
+	skip()
 	// failed returns the first error met.
 	failed() error
 }
@@ -194,6 +196,8 @@ func (r *colRow) jsonMap(maps mapCache) map[string]any {
 }
 
 func (r *colRow) strs() []string { return textStrs(r) }
+
+func (r *colRow) skip() { r.next() }
 
 func (r *colRow) rows(fn func(r rowReader)) { textRows(r, fn) }
 

@@ -2,10 +2,9 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/ml2go/ml2go/core"
 )
@@ -45,15 +44,24 @@ func (t *tx) SegmentAllocated(ctx context.Context, key core.SegmentKey) (bool, e
 	return ok, wrap("look up segment", err)
 }
 
+// randomProbes is how many uniformly drawn ids AllocateSegment tries
+// before it searches for a gap: with a fraction d of the ranges taken, all
+// of them are taken with probability d^randomProbes, so that a gap search
+// is rare unless the ranges are nearly full.
+const randomProbes = 4
+
 // AllocateSegment allocates a free id of (networkType, physnet) in ranges.
-// It tries an id drawn uniformly from the union of the ranges; if that is
-// taken it asks the database for the first free id at or after it in its
-// range, then from the start of that range, then in each other range in
-// turn. Its cost depends on how many ids are allocated next to the drawn
-// one, never on the size of the ranges. ok is false when every id is
-// taken. Losing a found id to a concurrent transaction makes it search
-// again, up to maxAllocationRaces times, then fail with an error wrapping
-// core.ErrRetry.
+// It tries up to randomProbes ids drawn uniformly from the union of the
+// ranges; if they are all taken it searches for a gap, from where the
+// last gap search of this Store for (networkType, physnet) ended when that
+// is in the ranges, else from the last drawn id: the first free id at or
+// after it in its range, then from the start of that range, then in each
+// other range in turn. Its cost never depends on the size of the ranges;
+// a gap search costs the length of the run of taken ids it starts in, and
+// starting where the last one ended keeps that short when ids are taken
+// in a block. ok is false when every id is taken. Losing a found id to a
+// concurrent transaction makes it search again, up to maxAllocationRaces
+// times, then fail with an error wrapping core.ErrRetry.
 func (t *tx) AllocateSegment(ctx context.Context, networkType, physnet string, ranges []core.SegmentRange) (int64, bool, error) {
 	var valid []core.SegmentRange
 	var total int64
@@ -66,24 +74,45 @@ func (t *tx) AllocateSegment(ctx context.Context, networkType, physnet string, r
 	if total <= 0 {
 		return 0, false, nil
 	}
-	// Draw the starting point, weighting ranges by size.
-	ri, id := 0, rand.Int64N(total)
-	for id >= valid[ri].Size() {
-		id -= valid[ri].Size()
-		ri++
-	}
-	id += valid[ri].Min
-	key := core.SegmentKey{NetworkType: networkType, PhysicalNetwork: physnet, SegmentationID: id}
-	for range maxAllocationRaces {
+	key := core.SegmentKey{NetworkType: networkType, PhysicalNetwork: physnet}
+	var ri int
+	for range randomProbes {
+		// Draw an id, weighting ranges by size.
+		var id int64
+		ri, id = 0, rand.Int64N(total)
+		for id >= valid[ri].Size() {
+			id -= valid[ri].Size()
+			ri++
+		}
+		key.SegmentationID = id + valid[ri].Min
 		ok, err := t.ReserveSegment(ctx, key)
 		if err != nil || ok {
 			return key.SegmentationID, ok, err
 		}
+	}
+	hint := segmentHintKey{networkType, physnet}
+	if h, ok := t.s.gapHints.get(hint); ok {
+		for i, r := range valid {
+			if h >= r.Min && h <= r.Max {
+				ri, key.SegmentationID = i, h
+				break
+			}
+		}
+	}
+	for range maxAllocationRaces {
 		free, found, err := t.nextFree(ctx, networkType, physnet, valid, ri, key.SegmentationID)
 		if err != nil || !found {
 			return 0, false, err
 		}
 		key.SegmentationID = free
+		ok, err := t.ReserveSegment(ctx, key)
+		if err != nil {
+			return 0, false, err
+		}
+		if ok {
+			t.s.gapHints.set(hint, free+1)
+			return free, true, nil
+		}
 	}
 	return 0, false, fmt.Errorf("sqlstore: allocate %s segment on %q: lost %d races: %w",
 		networkType, physnet, maxAllocationRaces, core.ErrRetry)
@@ -111,38 +140,84 @@ func (t *tx) nextFree(ctx context.Context, networkType, physnet string, ranges [
 	return 0, false, nil
 }
 
-// firstFreeQuery finds the smallest free id of [lo, hi] in one statement:
-// lo itself if free, else the smallest id+1 <= hi of an allocated id >= lo
-// whose successor is free. The second part walks the primary key in order
-// and stops at the first gap. Parameters: type, physnet, lo (candidate),
-// type, physnet, lo, type, physnet, lo, hi, type, physnet.
-const firstFreeQuery = `SELECT c FROM (
-	SELECT CAST(? AS BIGINT) AS c WHERE NOT EXISTS (
-		SELECT 1 FROM segment_allocations
-		WHERE network_type = ? AND physical_network = ? AND segmentation_id = ?)
-	UNION ALL
-	SELECT c FROM (
-		SELECT a.segmentation_id + 1 AS c FROM segment_allocations a
-		WHERE a.network_type = ? AND a.physical_network = ? AND a.segmentation_id >= ? AND a.segmentation_id < ?
-		AND NOT EXISTS (
-			SELECT 1 FROM segment_allocations b
-			WHERE b.network_type = ? AND b.physical_network = ? AND b.segmentation_id = a.segmentation_id + 1)
-		ORDER BY a.segmentation_id
-		LIMIT 1) gap
-) candidates ORDER BY c LIMIT 1`
+// Chunks of the gap search: the first is small, as the run of taken ids
+// at the start of a search is usually short; each next one is larger, up
+// to the last.
+const (
+	gapChunkFirst = 16
+	gapChunkMax   = 4096
+)
 
-// firstFree returns the smallest id of span that is not allocated.
+// gapQuery reads, in order, up to a chunk of the allocated ids of
+// [lo, hi]. It is a range scan of the primary key that stops after the
+// chunk: the plan the engine picks for it does not depend on the
+// statistics it has of the table, which a search for a gap written as an
+// anti-join does. Parameters: type, physnet, lo, hi, chunk.
+const gapQuery = `SELECT segmentation_id FROM segment_allocations
+	WHERE network_type = ? AND physical_network = ? AND segmentation_id >= ? AND segmentation_id <= ?
+	ORDER BY segmentation_id LIMIT ?`
+
+// firstFree returns the smallest id of span that is not allocated. It
+// reads the allocated ids from span.Min in order, a growing chunk at a
+// time, and stops at the first one missing: its cost is the length of the
+// run of taken ids at span.Min.
 func (t *tx) firstFree(ctx context.Context, networkType, physnet string, span core.SegmentRange) (int64, bool, error) {
-	var id sqlInt
-	err := t.queryRow(ctx, firstFreeQuery,
-		span.Min, networkType, physnet, span.Min,
-		networkType, physnet, span.Min, span.Max,
-		networkType, physnet).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
+	want, chunk := span.Min, gapChunkFirst
+	for want <= span.Max {
+		rows, err := t.query(ctx, gapQuery, networkType, physnet, want, span.Max, chunk)
+		if err != nil {
+			return 0, false, wrap("find free segment", err)
+		}
+		n, gap := 0, false
+		for rows.Next() {
+			var id sqlInt
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return 0, false, wrap("find free segment", err)
+			}
+			n++
+			if int64(id) != want {
+				gap = true
+				break
+			}
+			want++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, false, wrap("find free segment", err)
+		}
+		if gap || n < chunk {
+			return want, want <= span.Max, nil
+		}
+		chunk = min(4*chunk, gapChunkMax)
 	}
-	if err != nil {
-		return 0, false, wrap("find free segment", err)
+	return 0, false, nil
+}
+
+// segmentHintKey names the ids of one segment type and physical network.
+type segmentHintKey struct{ networkType, physnet string }
+
+// segmentHints holds, for each segment type and physical network, the id
+// after the one the Store's last gap search found. It is only a hint of
+// where free ids may be: other Stores allocate and release without
+// telling it, and a search that starts there still checks every id.
+type segmentHints struct {
+	mu   sync.Mutex
+	next map[segmentHintKey]int64
+}
+
+func (h *segmentHints) get(k segmentHintKey) (int64, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	id, ok := h.next[k]
+	return id, ok
+}
+
+func (h *segmentHints) set(k segmentHintKey, id int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.next == nil {
+		h.next = map[segmentHintKey]int64{}
 	}
-	return int64(id), true, nil
+	h.next[k] = id
 }

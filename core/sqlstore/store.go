@@ -33,6 +33,9 @@ type Store struct {
 	// writers serializes this Store's write transactions on a SQLite
 	// file, so that they queue in Go rather than in SQLite's busy handler.
 	writers chan struct{}
+	// gapHints remembers where AllocateSegment's last gap search ended,
+	// by segment type and physical network (see segmentHints).
+	gapHints segmentHints
 }
 
 var _ core.Store = (*Store)(nil)

@@ -120,6 +120,9 @@ func (t *tx) strings(ctx context.Context, query string, args ...any) ([]string, 
 type idSet struct {
 	all bool
 	ids []string
+	// from and to, when to is set, select the ids between them, both
+	// included, instead of ids: a page of a listing in the order of id.
+	from, to string
 }
 
 func oneID(id string) idSet { return idSet{ids: []string{id}} }
@@ -131,6 +134,8 @@ func (t *tx) inSet(col string, set idSet) (string, []any, error) {
 	switch {
 	case set.all:
 		return "1 = 1", nil, nil
+	case set.to != "":
+		return col + " >= ? AND " + col + " <= ?", []any{set.from, set.to}, nil
 	case len(set.ids) == 1:
 		return col + " = ?", []any{set.ids[0]}, nil
 	case t.s.engine == enginePostgres:
