@@ -27,6 +27,7 @@ import (
 	"github.com/ml2go/ml2go/reference/agent/vmplug"
 	"github.com/ml2go/ml2go/reference/agentrpc"
 	"github.com/ml2go/ml2go/reference/config"
+	"github.com/ml2go/ml2go/reference/netns"
 	"github.com/ml2go/ml2go/reference/server"
 	"github.com/ml2go/ml2go/typedrivers/vlan"
 )
@@ -61,6 +62,8 @@ func startServer(t testing.TB, mechanismDrivers ...string) *cloud {
 func startServerOn(t testing.TB, addr string, mechanismDrivers ...string) *cloud {
 	t.Helper()
 	cfg := config.Default()
+	// Agents in other namespaces reach a server on a link, not loopback.
+	cfg.ML2go.AllowNoauthOnPublicAddress = true
 	cfg.ML2Options.MechanismDrivers = mechanismDrivers
 	cfg.AgentDownTime = downTime
 	cfg.VXLAN.VNIRanges = []core.SegmentRange{{Min: 1000, Max: 1999}}
@@ -89,7 +92,7 @@ func startServerOn(t testing.TB, addr string, mechanismDrivers ...string) *cloud
 // agent programming it.
 type host struct {
 	name string
-	ns   *vmplug.Namespace
+	ns   *netns.Namespace
 	ip   netip.Addr
 	stop func() // stops the running agent
 
@@ -101,10 +104,10 @@ type host struct {
 	bridgeMappings map[string]any
 }
 
-func newNS(t testing.TB, role string) *vmplug.Namespace {
+func newNS(t testing.TB, role string) *netns.Namespace {
 	t.Helper()
 	name := fmt.Sprintf("e2e%s-%d%s", runID, nsCounter.Add(1), role)
-	ns, err := vmplug.NewNamespace(name)
+	ns, err := netns.New(context.Background(), name)
 	if err != nil {
 		t.Skipf("cannot create network namespace %s: %v", name, err)
 	}
@@ -160,7 +163,7 @@ func (h *host) startAgent(t testing.TB, c *cloud) {
 
 // vm is an instance plugged into a host for a port.
 type vm struct {
-	ns     *vmplug.Namespace
+	ns     *netns.Namespace
 	pinger *vmplug.Pinger
 	ip     netip.Addr
 }
@@ -178,7 +181,7 @@ func plugInto(t *testing.T, hostLinks *netlink.Handle, p *core.Port) *vm {
 	_, err := vmplug.Plug(context.Background(), hostLinks, ns.NsHandle(),
 		vmplug.VM{PortID: p.ID, MAC: p.MACAddress, Addr: netip.PrefixFrom(ip, 24)})
 	require.NoError(t, err)
-	pinger, err := ns.NewPinger()
+	pinger, err := vmplug.NewPinger(ns)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = pinger.Close() })
 	return &vm{ns: ns, pinger: pinger, ip: ip}
@@ -236,7 +239,7 @@ func (c *cloud) waitStatus(t *testing.T, id, want string) {
 
 // linkIndexes maps the links of ns to their indexes: links recreated get
 // new ones.
-func linkIndexes(t *testing.T, ns *vmplug.Namespace) map[string]int {
+func linkIndexes(t *testing.T, ns *netns.Namespace) map[string]int {
 	t.Helper()
 	links, err := ns.Netlink().LinkList()
 	require.NoError(t, err)
@@ -249,7 +252,7 @@ func linkIndexes(t *testing.T, ns *vmplug.Namespace) map[string]int {
 
 // fdbMACs lists the MACs of the forwarding entries the agent programmed
 // on the VXLAN device dev of ns (not those its bridge learned).
-func fdbMACs(t *testing.T, ns *vmplug.Namespace, dev string) []string {
+func fdbMACs(t *testing.T, ns *netns.Namespace, dev string) []string {
 	t.Helper()
 	l, err := ns.Netlink().LinkByName(dev)
 	require.NoError(t, err)
@@ -273,7 +276,7 @@ func TestLinuxBridgeEndToEnd(t *testing.T) {
 	c := startServer(t, "linuxbridge", "l2population")
 	a := &host{name: "host-a", ns: newNS(t, "ha"), ip: netip.MustParseAddr("192.0.2.1")}
 	b := &host{name: "host-b", ns: newNS(t, "hb"), ip: netip.MustParseAddr("192.0.2.2")}
-	require.NoError(t, vmplug.Connect(a.ns, b.ns, "underlay", netip.PrefixFrom(a.ip, 24), netip.PrefixFrom(b.ip, 24)))
+	require.NoError(t, netns.Connect(a.ns, b.ns, "underlay", netip.PrefixFrom(a.ip, 24), netip.PrefixFrom(b.ip, 24)))
 	a.startAgent(t, c)
 	b.startAgent(t, c)
 

@@ -23,6 +23,7 @@ import (
 	"github.com/ml2go/ml2go/reference/agent/dataplane"
 	"github.com/ml2go/ml2go/reference/agent/linuxbridge"
 	"github.com/ml2go/ml2go/reference/agent/vmplug"
+	"github.com/ml2go/ml2go/reference/netns"
 )
 
 // runID keeps this process's namespace names apart from any other run's.
@@ -45,11 +46,11 @@ func requireRoot(tb testing.TB) {
 // newNS makes a throwaway named namespace deleted when the test ends
 // (with every link inside it). It skips the test when namespaces cannot
 // be made here.
-func newNS(tb testing.TB, role string) *vmplug.Namespace {
+func newNS(tb testing.TB, role string) *netns.Namespace {
 	tb.Helper()
 	requireRoot(tb)
 	name := fmt.Sprintf("lbt%s-%d%s", runID, nsCounter.Add(1), role)
-	ns, err := vmplug.NewNamespace(name)
+	ns, err := netns.New(context.Background(), name)
 	if err != nil {
 		tb.Skipf("cannot create network namespace %s: %v", name, err)
 	}
@@ -80,7 +81,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // host is one simulated hypervisor: a namespace with an underlay address
 // and a Linux bridge dataplane programming it.
 type host struct {
-	ns  *vmplug.Namespace
+	ns  *netns.Namespace
 	ip  netip.Addr
 	cfg linuxbridge.Config
 	dp  *linuxbridge.Dataplane
@@ -168,12 +169,12 @@ func joinUnderlay(tb testing.TB, a, b *host, dev string, withIPs bool) {
 	if withIPs {
 		addrA, addrB = netip.PrefixFrom(a.ip, 24), netip.PrefixFrom(b.ip, 24)
 	}
-	require.NoError(tb, vmplug.Connect(a.ns, b.ns, dev, addrA, addrB))
+	require.NoError(tb, netns.Connect(a.ns, b.ns, dev, addrA, addrB))
 }
 
 // vm is one simulated instance: a namespace plugged into a host as a port.
 type vm struct {
-	ns     *vmplug.Namespace
+	ns     *netns.Namespace
 	pinger *vmplug.Pinger
 }
 
@@ -191,7 +192,7 @@ func plugVM(tb testing.TB, h *host, p *dataplane.Port, prefixLen, mtu int) *vm {
 	})
 	require.NoError(tb, err)
 	require.Equal(tb, p.Device, tap)
-	pinger, err := ns.NewPinger()
+	pinger, err := vmplug.NewPinger(ns)
 	require.NoError(tb, err)
 	// Registered after the namespace's cleanup, so it runs before it.
 	tb.Cleanup(func() { _ = pinger.Close() })

@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/ml2go/ml2go/reference/netns"
 )
 
 // ICMPv4 message types used by Pinger.
@@ -28,9 +30,9 @@ type Pinger struct {
 	seq  uint16
 }
 
-// NewPinger opens a raw ICMP socket inside the namespace. Close it before
-// deleting the namespace: the socket holds the namespace alive.
-func (n *Namespace) NewPinger() (*Pinger, error) {
+// NewPinger opens a raw ICMP socket inside the namespace n. Close it
+// before deleting the namespace: the socket holds the namespace alive.
+func NewPinger(n *netns.Namespace) (*Pinger, error) {
 	var conn net.PacketConn
 	err := n.Do(func() error {
 		var err error

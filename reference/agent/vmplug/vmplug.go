@@ -5,9 +5,9 @@
 // end configured as the guest would have it (eth0, the port's MAC and IP,
 // up); the dataplane under test then wires the host end.
 //
-// Namespace makes and removes named network namespaces and runs code
-// inside them; Pinger sends ICMP echo requests from inside one. Everything
-// here needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN).
+// The namespaces themselves are package netns's; Pinger sends ICMP echo
+// requests from inside one. Everything here needs root (CAP_NET_ADMIN and
+// CAP_SYS_ADMIN).
 package vmplug
 
 import (
