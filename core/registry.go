@@ -14,6 +14,8 @@ type Registry struct {
 	types map[string]TypeDriver
 	mechs map[string]MechanismDriver
 	exts  map[string]ExtensionDriver
+	// events are the core resources' events (see Events).
+	events Events
 }
 
 // NewRegistry returns an empty registry.
@@ -24,6 +26,10 @@ func NewRegistry() *Registry {
 		exts:  map[string]ExtensionDriver{},
 	}
 }
+
+// Events returns the registry's resource events: what service plugins
+// subscribe to, and what a plugin built from the registry publishes.
+func (r *Registry) Events() *Events { return &r.events }
 
 // NamedMechanismDriver is a mechanism driver with the name it was registered
 // under.

@@ -233,7 +233,7 @@ func (p *Plugin) storeTogether(ctx context.Context, tx core.Tx, batch []*portCre
 		}
 	}
 	for _, c := range members {
-		if err := p.createPortPrecommit(c.ctx, c.port, c.net); err != nil {
+		if err := p.createPortPrecommit(c.ctx, tx, c.port, c.net); err != nil {
 			return err
 		}
 	}

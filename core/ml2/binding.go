@@ -185,6 +185,9 @@ func (p *Plugin) commitBinding(ctx context.Context, tried *core.Port, pc *portCo
 			return err
 		}
 		committed = true
+		if err := publishBefore(ctx, p, precommit, &p.events.Ports, tx, core.ActionUpdate, orig, port); err != nil {
+			return err
+		}
 		upc := newPortContext(p, port, orig, pc.network.current, mapValues(pc.segments))
 		return p.mechs.call("update_port_precommit", precommit, func(d core.MechanismDriver) error {
 			return d.UpdatePortPrecommit(ctx, upc)
@@ -201,6 +204,7 @@ func (p *Plugin) commitBinding(ctx context.Context, tried *core.Port, pc *portCo
 		_ = p.mechs.call("update_port_postcommit", updateOrDelete, func(d core.MechanismDriver) error {
 			return d.UpdatePortPostcommit(ctx, upc)
 		})
+		publishAfter(ctx, &p.events.Ports, core.ActionUpdate, orig, port)
 	}
 	return committed, port, nil
 }

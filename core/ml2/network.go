@@ -68,6 +68,9 @@ func (p *Plugin) CreateNetworks(ctx context.Context, reqs []*NetworkRequest) ([]
 		}
 	}
 	for _, n := range nets {
+		publishAfter(ctx, &p.events.Networks, core.ActionCreate, nil, n)
+	}
+	for _, n := range nets {
 		if err := p.extendNetwork(ctx, n); err != nil {
 			return undo(err)
 		}
@@ -131,6 +134,9 @@ func (p *Plugin) storeNetwork(ctx context.Context, tx core.Tx, req *NetworkReque
 		if err := p.mechs.checkVLANTransparency(ctx, nc); err != nil {
 			return nil, err
 		}
+	}
+	if err := publishBefore(ctx, p, precommit, &p.events.Networks, tx, core.ActionCreate, nil, n); err != nil {
+		return nil, err
 	}
 	return n, p.mechs.call("create_network_precommit", precommit, func(d core.MechanismDriver) error {
 		return d.CreateNetworkPrecommit(ctx, nc)
@@ -219,6 +225,9 @@ func (p *Plugin) UpdateNetwork(ctx context.Context, id string, req *NetworkReque
 		if err := tx.UpdateNetwork(ctx, n); err != nil {
 			return err
 		}
+		if err := publishBefore(ctx, p, precommit, &p.events.Networks, tx, core.ActionUpdate, orig, n); err != nil {
+			return err
+		}
 		nc := &networkContext{current: n, original: orig}
 		return p.mechs.call("update_network_precommit", precommit, func(d core.MechanismDriver) error {
 			return d.UpdateNetworkPrecommit(ctx, nc)
@@ -228,9 +237,11 @@ func (p *Plugin) UpdateNetwork(ctx context.Context, id string, req *NetworkReque
 		return nil, err
 	}
 	nc := &networkContext{current: n, original: orig}
-	if err := p.mechs.call("update_network_postcommit", updateOrDelete, func(d core.MechanismDriver) error {
+	err = p.mechs.call("update_network_postcommit", updateOrDelete, func(d core.MechanismDriver) error {
 		return d.UpdateNetworkPostcommit(ctx, nc)
-	}); err != nil {
+	})
+	publishAfter(ctx, &p.events.Networks, core.ActionUpdate, orig, n)
+	if err != nil {
 		return nil, err
 	}
 	return n, p.extendNetwork(ctx, n)
@@ -382,6 +393,9 @@ func (p *Plugin) deleteNetwork(ctx context.Context, id string, mode deletion) er
 		if n, err = tx.GetNetwork(ctx, id); err != nil {
 			return err
 		}
+		if err := publishBefore(ctx, p, mode.precommit(), &p.events.Networks, tx, core.ActionDelete, n, nil); err != nil {
+			return err
+		}
 		nc := &networkContext{current: n}
 		if err := p.mechs.call("delete_network_precommit", mode.precommit(), func(d core.MechanismDriver) error {
 			return d.DeleteNetworkPrecommit(ctx, nc)
@@ -404,6 +418,7 @@ func (p *Plugin) deleteNetwork(ctx context.Context, id string, mode deletion) er
 	_ = p.mechs.call("delete_network_postcommit", updateOrDelete, func(d core.MechanismDriver) error {
 		return d.DeleteNetworkPostcommit(ctx, nc)
 	})
+	publishAfter(ctx, &p.events.Networks, core.ActionDelete, n, nil)
 	return nil
 }
 
@@ -415,7 +430,9 @@ func (p *Plugin) allocateDynamicSegment(ctx context.Context, networkID string, s
 		return core.Segment{}, err
 	}
 	var out core.Segment
+	created := false
 	err = p.store.Update(ctx, func(tx core.Tx) error {
+		created = false
 		all, err := tx.NetworkSegments(ctx, networkID, true)
 		if err != nil {
 			return err
@@ -435,25 +452,37 @@ func (p *Plugin) allocateDynamicSegment(ctx context.Context, networkID string, s
 		if err := tx.CreateSegment(ctx, &r); err != nil {
 			return err
 		}
-		out = r
-		return nil
+		out, created = r, true
+		return publishBefore(ctx, p, precommit, &p.events.Segments, tx, core.ActionCreate, nil, &out)
 	})
+	if err == nil && created {
+		publishAfter(ctx, &p.events.Segments, core.ActionCreate, nil, &out)
+	}
 	return out, err
 }
 
 // releaseDynamicSegment releases and deletes a dynamic segment.
 func (p *Plugin) releaseDynamicSegment(ctx context.Context, segmentID string) error {
-	return p.store.Update(ctx, func(tx core.Tx) error {
-		s, err := tx.GetSegment(ctx, segmentID)
-		if err != nil {
+	var s *core.Segment
+	err := p.store.Update(ctx, func(tx core.Tx) error {
+		var err error
+		if s, err = tx.GetSegment(ctx, segmentID); err != nil {
 			return err
 		}
 		if !s.Dynamic {
 			return core.InvalidInput("segment %s is not dynamic", segmentID)
+		}
+		if err := publishBefore(ctx, p, precommit, &p.events.Segments, tx, core.ActionDelete, s, nil); err != nil {
+			return err
 		}
 		if err := p.types.release(ctx, tx, []core.Segment{*s}); err != nil {
 			return err
 		}
 		return tx.DeleteSegment(ctx, segmentID)
 	})
+	if err != nil {
+		return err
+	}
+	publishAfter(ctx, &p.events.Segments, core.ActionDelete, s, nil)
+	return nil
 }

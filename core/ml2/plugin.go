@@ -18,12 +18,16 @@ type Plugin struct {
 	exts  []core.NamedExtensionDriver
 	log   hclog.Logger
 	macs  macSource
-	batch portBatcher // port creates stored together
+	// events are the registry's, to which every change is published.
+	events *core.Events
+	batch  portBatcher // port creates stored together
 }
 
 // New builds a plugin from cfg, picking drivers from reg, and initializes
 // them in Neutron's order: type drivers, extension drivers, mechanism
-// drivers. An unknown driver name is an error.
+// drivers. An unknown driver name is an error. The configured drivers
+// that are core.Subscribers are then subscribed to reg's Events, to which
+// the plugin publishes every change: build one Plugin per Registry.
 func New(ctx context.Context, cfg Config, reg *core.Registry, store core.Store) (*Plugin, error) {
 	cfg.setDefaults()
 	tenant, err := reg.TypeDrivers(cfg.TenantNetworkTypes)
@@ -51,13 +55,14 @@ func New(ctx context.Context, cfg Config, reg *core.Registry, store core.Store) 
 		return nil, fmt.Errorf("base_mac: %w", err)
 	}
 	p := &Plugin{
-		cfg:   cfg,
-		store: store,
-		types: tm,
-		mechs: &mechManager{drivers: mechs, log: cfg.Logger.Named("mech")},
-		exts:  exts,
-		log:   cfg.Logger,
-		macs:  macs,
+		cfg:    cfg,
+		store:  store,
+		types:  tm,
+		mechs:  &mechManager{drivers: mechs, log: cfg.Logger.Named("mech")},
+		exts:   exts,
+		log:    cfg.Logger,
+		macs:   macs,
+		events: reg.Events(),
 	}
 	for _, t := range reg.NetworkTypes() {
 		d, _ := reg.TypeDriver(t)
@@ -73,6 +78,16 @@ func New(ctx context.Context, cfg Config, reg *core.Registry, store core.Store) 
 	for _, m := range mechs {
 		if err := m.Driver.Initialize(ctx); err != nil {
 			return nil, fmt.Errorf("initialize mechanism driver %s: %w", m.Name, err)
+		}
+	}
+	for _, m := range mechs {
+		if s, ok := m.Driver.(core.Subscriber); ok {
+			s.Subscribe(p.events)
+		}
+	}
+	for _, e := range exts {
+		if s, ok := e.Driver.(core.Subscriber); ok {
+			s.Subscribe(p.events)
 		}
 	}
 	return p, nil

@@ -90,6 +90,9 @@ func (p *Plugin) afterPortsCreate(ctx context.Context, ports []*core.Port, nets 
 			return undo(err)
 		}
 	}
+	for _, port := range ports {
+		publishAfter(ctx, &p.events.Ports, core.ActionCreate, nil, port)
+	}
 	for i, port := range ports {
 		if !shouldBind(port) {
 			continue
@@ -191,7 +194,7 @@ func (p *Plugin) storePortOn(ctx context.Context, tx core.Tx, req *PortRequest, 
 	if err != nil {
 		return err
 	}
-	return p.createPortPrecommit(ctx, port, target.net)
+	return p.createPortPrecommit(ctx, tx, port, target.net)
 }
 
 // portTarget is what port creates read before their insert: the answer
@@ -245,9 +248,12 @@ func (p *Plugin) readPortTarget(ctx context.Context, tx core.Tx, projectID, netw
 	return t
 }
 
-// createPortPrecommit runs the drivers' create_port_precommit for a port
-// just stored on net.
-func (p *Plugin) createPortPrecommit(ctx context.Context, port *core.Port, net *core.Network) error {
+// createPortPrecommit publishes the create of a port just stored on net
+// in tx and runs the drivers' create_port_precommit for it.
+func (p *Plugin) createPortPrecommit(ctx context.Context, tx core.Tx, port *core.Port, net *core.Network) error {
+	if err := publishBefore(ctx, p, precommit, &p.events.Ports, tx, core.ActionCreate, nil, port); err != nil {
+		return err
+	}
 	pc := newPortContext(p, port, nil, net, net.Segments)
 	return p.mechs.call("create_port_precommit", precommit, func(d core.MechanismDriver) error {
 		return d.CreatePortPrecommit(ctx, pc)
@@ -447,6 +453,9 @@ func (p *Plugin) UpdatePort(ctx context.Context, id string, req *PortRequest) (*
 		if err := p.savePort(ctx, tx, port, req.MACAddress != nil && newMAC == ""); err != nil {
 			return err
 		}
+		if err := publishBefore(ctx, p, precommit, &p.events.Ports, tx, core.ActionUpdate, orig, port); err != nil {
+			return err
+		}
 		pc := newPortContext(p, port, orig, net, net.Segments)
 		return p.mechs.call("update_port_precommit", precommit, func(d core.MechanismDriver) error {
 			return d.UpdatePortPrecommit(ctx, pc)
@@ -459,6 +468,7 @@ func (p *Plugin) UpdatePort(ctx context.Context, id string, req *PortRequest) (*
 	_ = p.mechs.call("update_port_postcommit", updateOrDelete, func(d core.MechanismDriver) error {
 		return d.UpdatePortPostcommit(ctx, pc)
 	})
+	publishAfter(ctx, &p.events.Ports, core.ActionUpdate, orig, port)
 	if shouldBind(port) {
 		if port, err = p.bind(ctx, port.ID); err != nil {
 			return nil, err
@@ -518,6 +528,9 @@ func (p *Plugin) deletePort(ctx context.Context, id string, mode deletion) error
 		if net, err = tx.GetNetwork(ctx, port.NetworkID); err != nil {
 			return err
 		}
+		if err := publishBefore(ctx, p, mode.precommit(), &p.events.Ports, tx, core.ActionDelete, port, nil); err != nil {
+			return err
+		}
 		pc := newPortContext(p, port, nil, net, net.Segments)
 		if err := p.mechs.call("delete_port_precommit", mode.precommit(), func(d core.MechanismDriver) error {
 			return d.DeletePortPrecommit(ctx, pc)
@@ -533,6 +546,7 @@ func (p *Plugin) deletePort(ctx context.Context, id string, mode deletion) error
 	_ = p.mechs.call("delete_port_postcommit", updateOrDelete, func(d core.MechanismDriver) error {
 		return d.DeletePortPostcommit(ctx, pc)
 	})
+	publishAfter(ctx, &p.events.Ports, core.ActionDelete, port, nil)
 	return nil
 }
 
@@ -573,6 +587,9 @@ func (p *Plugin) UpdatePortStatus(ctx context.Context, idPrefix, status, host st
 		if err := tx.UpdatePort(ctx, port); err != nil {
 			return err
 		}
+		if err := publishBefore(ctx, p, precommit, &p.events.Ports, tx, core.ActionUpdate, orig, port); err != nil {
+			return err
+		}
 		pc := newPortContext(p, port, orig, net, net.Segments)
 		return p.mechs.call("update_port_precommit", precommit, func(d core.MechanismDriver) error {
 			return d.UpdatePortPrecommit(ctx, pc)
@@ -588,5 +605,6 @@ func (p *Plugin) UpdatePortStatus(ctx context.Context, idPrefix, status, host st
 	_ = p.mechs.call("update_port_postcommit", updateOrDelete, func(d core.MechanismDriver) error {
 		return d.UpdatePortPostcommit(ctx, pc)
 	})
+	publishAfter(ctx, &p.events.Ports, core.ActionUpdate, orig, port)
 	return port, nil
 }

@@ -83,11 +83,15 @@ func (p *Plugin) CreateSegment(ctx context.Context, req *SegmentRequest) (*core.
 		if err := tx.CreateSegment(ctx, &seg); err != nil {
 			return err
 		}
-		return tx.UpdateNetwork(ctx, n)
+		if err := tx.UpdateNetwork(ctx, n); err != nil {
+			return err
+		}
+		return publishBefore(ctx, p, precommit, &p.events.Segments, tx, core.ActionCreate, nil, &seg)
 	})
 	if err != nil {
 		return nil, err
 	}
+	publishAfter(ctx, &p.events.Segments, core.ActionCreate, nil, &seg)
 	return &seg, nil
 }
 
@@ -137,22 +141,28 @@ func (p *Plugin) UpdateSegment(ctx context.Context, id string, req *SegmentReque
 			return nil, core.Typed(core.KindBadRequest, "HTTPBadRequest", "Cannot update read-only attribute %s", ro.name)
 		}
 	}
-	var seg *core.Segment
+	var seg, orig *core.Segment
 	err := p.store.Update(ctx, func(tx core.Tx) error {
 		var err error
-		if seg, err = tx.GetSegment(ctx, id); err != nil {
+		if orig, err = tx.GetSegment(ctx, id); err != nil {
 			return err
 		}
+		s := *orig
+		seg = &s
 		setIf(&seg.Name, req.Name)
 		setIf(&seg.Description, req.Description)
 		if err := tx.UpdateSegment(ctx, seg); err != nil {
 			return err
 		}
-		return p.bumpNetwork(ctx, tx, seg.NetworkID)
+		if err := p.bumpNetwork(ctx, tx, seg.NetworkID); err != nil {
+			return err
+		}
+		return publishBefore(ctx, p, precommit, &p.events.Segments, tx, core.ActionUpdate, orig, seg)
 	})
 	if err != nil {
 		return nil, err
 	}
+	publishAfter(ctx, &p.events.Segments, core.ActionUpdate, orig, seg)
 	return seg, nil
 }
 
@@ -214,9 +224,12 @@ func (p *Plugin) DeleteSegment(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	return p.store.Update(ctx, func(tx core.Tx) error {
-		seg, err := tx.GetSegment(ctx, id)
-		if err != nil {
+	err = p.store.Update(ctx, func(tx core.Tx) error {
+		var err error
+		if seg, err = tx.GetSegment(ctx, id); err != nil {
+			return err
+		}
+		if err := publishBefore(ctx, p, precommit, &p.events.Segments, tx, core.ActionDelete, seg, nil); err != nil {
 			return err
 		}
 		if err := tx.DeleteSegment(ctx, id); err != nil {
@@ -227,6 +240,11 @@ func (p *Plugin) DeleteSegment(ctx context.Context, id string) error {
 		}
 		return p.bumpNetwork(ctx, tx, seg.NetworkID)
 	})
+	if err != nil {
+		return err
+	}
+	publishAfter(ctx, &p.events.Segments, core.ActionDelete, seg, nil)
+	return nil
 }
 
 // segmentHasSubnets is the SegmentInUse of a segment that subnets use.

@@ -64,6 +64,9 @@ func (p *Plugin) CreateSubnets(ctx context.Context, reqs []*SubnetRequest) ([]*c
 		}
 	}
 	for _, s := range subnets {
+		publishAfter(ctx, &p.events.Subnets, core.ActionCreate, nil, s)
+	}
+	for _, s := range subnets {
 		if err := p.extendSubnet(ctx, s); err != nil {
 			return undo(err)
 		}
@@ -98,6 +101,9 @@ func (p *Plugin) storeSubnet(ctx context.Context, tx core.Tx, req *SubnetRequest
 		if err := p.addAutoAddresses(ctx, tx, s); err != nil {
 			return err
 		}
+	}
+	if err := publishBefore(ctx, p, precommit, &p.events.Subnets, tx, core.ActionCreate, nil, s); err != nil {
+		return err
 	}
 	sc := &subnetContext{current: s, network: &networkContext{current: net}}
 	return p.mechs.call("create_subnet_precommit", precommit, func(d core.MechanismDriver) error {
@@ -223,6 +229,9 @@ func (p *Plugin) UpdateSubnet(ctx context.Context, id string, req *SubnetRequest
 			return err
 		}
 		sc := &subnetContext{current: s, original: orig, network: &networkContext{current: net}}
+		if err := publishBefore(ctx, p, precommit, &p.events.Subnets, tx, core.ActionUpdate, orig, s); err != nil {
+			return err
+		}
 		return p.mechs.call("update_subnet_precommit", precommit, func(d core.MechanismDriver) error {
 			return d.UpdateSubnetPrecommit(ctx, sc)
 		})
@@ -231,9 +240,11 @@ func (p *Plugin) UpdateSubnet(ctx context.Context, id string, req *SubnetRequest
 		return nil, err
 	}
 	sc := &subnetContext{current: s, original: orig, network: &networkContext{current: net}}
-	if err := p.mechs.call("update_subnet_postcommit", updateOrDelete, func(d core.MechanismDriver) error {
+	err = p.mechs.call("update_subnet_postcommit", updateOrDelete, func(d core.MechanismDriver) error {
 		return d.UpdateSubnetPostcommit(ctx, sc)
-	}); err != nil {
+	})
+	publishAfter(ctx, &p.events.Subnets, core.ActionUpdate, orig, s)
+	if err != nil {
 		return nil, err
 	}
 	return s, p.extendSubnet(ctx, s)
@@ -304,6 +315,9 @@ func (p *Plugin) deleteSubnet(ctx context.Context, id string, mode deletion, che
 		if net, err = tx.GetNetwork(ctx, s.NetworkID); err != nil {
 			return err
 		}
+		if err := publishBefore(ctx, p, mode.precommit(), &p.events.Subnets, tx, core.ActionDelete, s, nil); err != nil {
+			return err
+		}
 		sc := &subnetContext{current: s, network: &networkContext{current: net}}
 		if err := p.mechs.call("delete_subnet_precommit", mode.precommit(), func(d core.MechanismDriver) error {
 			return d.DeleteSubnetPrecommit(ctx, sc)
@@ -319,6 +333,7 @@ func (p *Plugin) deleteSubnet(ctx context.Context, id string, mode deletion, che
 	_ = p.mechs.call("delete_subnet_postcommit", updateOrDelete, func(d core.MechanismDriver) error {
 		return d.DeleteSubnetPostcommit(ctx, sc)
 	})
+	publishAfter(ctx, &p.events.Subnets, core.ActionDelete, s, nil)
 	return nil
 }
 

@@ -218,9 +218,10 @@ type Config struct {
 	Logger hclog.Logger
 }
 
-// Driver is the L2 population mechanism driver. It binds no port; it
-// refuses, in UpdatePortPrecommit, to change the MAC address of an ACTIVE
-// port, whose old address other hosts' tables still hold. It is safe for
+// Driver is the L2 population mechanism driver. It binds no port and has
+// no hook of its own: subscribed to the core's events (core.Subscriber),
+// it refuses before commit to change the MAC address of an ACTIVE port,
+// whose old address other hosts' tables still hold. It is safe for
 // concurrent use.
 type Driver struct {
 	core.MechanismDriverBase
@@ -228,7 +229,11 @@ type Driver struct {
 	log hclog.Logger
 }
 
-var _ core.MechanismDriver = (*Driver)(nil)
+// Interface guards.
+var (
+	_ core.MechanismDriver = (*Driver)(nil)
+	_ core.Subscriber      = (*Driver)(nil)
+)
 
 // New returns a driver for cfg.
 func New(cfg Config) *Driver {
@@ -239,11 +244,16 @@ func New(cfg Config) *Driver {
 	return &Driver{log: log}
 }
 
-// UpdatePortPrecommit refuses, with core.InvalidInput (400), an update
+// Subscribe subscribes CheckPortChange to port changes before commit.
+func (d *Driver) Subscribe(events *core.Events) {
+	events.Ports.BeforeCommit(Name, d.CheckPortChange)
+}
+
+// CheckPortChange refuses, with core.InvalidInput (400), an update
 // changing the MAC address of a port whose status is ACTIVE.
-func (d *Driver) UpdatePortPrecommit(_ context.Context, pc core.PortContext) error {
-	cur, orig := pc.Current(), pc.Original()
-	if orig == nil || orig.MACAddress == cur.MACAddress || pc.Status() != core.StatusActive {
+func (d *Driver) CheckPortChange(_ context.Context, c *core.Change[core.Port]) error {
+	cur, orig := c.New, c.Old
+	if c.Action != core.ActionUpdate || orig == nil || orig.MACAddress == cur.MACAddress || cur.Status != core.StatusActive {
 		return nil
 	}
 	d.log.Debug("refusing MAC address change of ACTIVE port", "port", cur.ID,

@@ -13,7 +13,6 @@ import (
 	"github.com/ml2go/ml2go/core/ml2"
 	"github.com/ml2go/ml2go/core/sqlstore/sqlstoretest"
 	"github.com/ml2go/ml2go/mechdrivers/l2population"
-	"github.com/ml2go/ml2go/mechdrivers/mechtest"
 	"github.com/ml2go/ml2go/typedrivers/local"
 )
 
@@ -366,11 +365,11 @@ func TestUpdatePortPrecommit(t *testing.T) {
 			d := l2population.New(l2population.Config{})
 			require.NoError(t, d.Initialize(context.Background()))
 			cur := &core.Port{Standard: core.Standard{ID: "port-1"}, MACAddress: tt.newMAC, Status: tt.status}
-			pc := mechtest.NewPortContext(cur)
+			c := &core.Change[core.Port]{Action: core.ActionUpdate, New: cur}
 			if !tt.noOrig {
-				pc.OriginalPort = &core.Port{Standard: core.Standard{ID: "port-1"}, MACAddress: tt.origMAC, Status: tt.status}
+				c.Old = &core.Port{Standard: core.Standard{ID: "port-1"}, MACAddress: tt.origMAC, Status: tt.status}
 			}
-			err := d.UpdatePortPrecommit(context.Background(), pc)
+			err := d.CheckPortChange(context.Background(), c)
 			if !tt.wantErr {
 				assert.NoError(t, err)
 				return

@@ -112,9 +112,9 @@ func (s *server) start(t *testing.T, store core.Store) {
 	require.NoError(t, reg.RegisterTypeDriver(vxlan.New(vxlan.Config{VNIRanges: vnis})))
 	require.NoError(t, reg.RegisterMechanismDriver("fakeagent", fakeagent.New(fakeagent.Config{})))
 	svc := agentserver.New(nil)
-	require.NoError(t, reg.RegisterMechanismDriver(agentserver.NotifierName, svc.Notifier()))
+	svc.Subscribe(reg.Events())
 	p, err := ml2.New(context.Background(), ml2.Config{TenantNetworkTypes: []string{core.TypeVXLAN},
-		MechanismDrivers: []string{"fakeagent", agentserver.NotifierName}}, reg, store)
+		MechanismDrivers: []string{"fakeagent"}}, reg, store)
 	require.NoError(t, err)
 	require.NoError(t, svc.Bind(context.Background(), p))
 	t.Cleanup(svc.Close)

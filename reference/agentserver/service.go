@@ -34,10 +34,6 @@ import (
 	"github.com/ml2go/ml2go/reference/api"
 )
 
-// NotifierName is the name the Service's mechanism driver is registered
-// under.
-const NotifierName = "ml2go_agent_notifier"
-
 // MaxWait bounds how long a watch waits for a change.
 const MaxWait = 60 * time.Second
 
@@ -317,88 +313,63 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 
-// Notifier is the mechanism driver through which the service learns of
-// changes; register it under NotifierName, last.
-func (s *Service) Notifier() core.MechanismDriver { return notifier{s} }
+// Subscribe makes the service hear of changes through events (a
+// Registry's): after each commit, it records in the host change feed the
+// port and network changes that hosts must hear of. Subscribe it before a
+// plugin publishing to events serves requests.
+func (s *Service) Subscribe(events *core.Events) {
+	events.Networks.AfterCommit("agent change feed", s.networkChanged)
+	events.Ports.AfterCommit("agent change feed", s.portChanged)
+}
 
-// notifier records port and network changes in the changelog.
-type notifier struct{ s *Service }
-
-var _ core.MechanismDriver = notifier{}
-
-func (notifier) Initialize(context.Context) error { return nil }
-
-func (notifier) CreateNetworkPrecommit(context.Context, core.NetworkContext) error  { return nil }
-func (notifier) CreateNetworkPostcommit(context.Context, core.NetworkContext) error { return nil }
-func (notifier) UpdateNetworkPrecommit(context.Context, core.NetworkContext) error  { return nil }
-func (notifier) DeleteNetworkPrecommit(context.Context, core.NetworkContext) error  { return nil }
-func (notifier) CreateSubnetPrecommit(context.Context, core.SubnetContext) error    { return nil }
-func (notifier) CreateSubnetPostcommit(context.Context, core.SubnetContext) error   { return nil }
-func (notifier) UpdateSubnetPrecommit(context.Context, core.SubnetContext) error    { return nil }
-func (notifier) UpdateSubnetPostcommit(context.Context, core.SubnetContext) error   { return nil }
-func (notifier) DeleteSubnetPrecommit(context.Context, core.SubnetContext) error    { return nil }
-func (notifier) DeleteSubnetPostcommit(context.Context, core.SubnetContext) error   { return nil }
-func (notifier) CreatePortPrecommit(context.Context, core.PortContext) error        { return nil }
-func (notifier) UpdatePortPrecommit(context.Context, core.PortContext) error        { return nil }
-func (notifier) DeletePortPrecommit(context.Context, core.PortContext) error        { return nil }
-func (notifier) BindPort(context.Context, core.PortContext) error                   { return nil }
-
-// UpdateNetworkPostcommit tells the network's hosts of a new MTU.
-func (n notifier) UpdateNetworkPostcommit(ctx context.Context, nc core.NetworkContext) error {
-	if o := nc.Original(); o != nil && o.MTU != nc.Current().MTU {
-		n.s.publish(ctx, core.HostChange{Networks: []string{nc.Current().ID}, Carriers: true})
+// networkChanged tells a network's hosts that it is gone, or of its new
+// MTU.
+func (s *Service) networkChanged(ctx context.Context, c *core.Change[core.Network]) {
+	switch c.Action {
+	case core.ActionUpdate:
+		if c.Old.MTU == c.New.MTU {
+			return
+		}
+	case core.ActionDelete:
+	default:
+		return
 	}
-	return nil
+	s.publish(ctx, core.HostChange{Networks: []string{c.Current().ID}, Carriers: true})
 }
 
-// DeleteNetworkPostcommit tells the network's hosts it is gone.
-func (n notifier) DeleteNetworkPostcommit(ctx context.Context, nc core.NetworkContext) error {
-	n.s.publish(ctx, core.HostChange{Networks: []string{nc.Current().ID}, Carriers: true})
-	return nil
-}
-
-// CreatePortPostcommit tells a port's host of it.
-func (n notifier) CreatePortPostcommit(ctx context.Context, pc core.PortContext) error {
-	p := pc.Current()
-	if p.Binding.HostID != "" {
-		n.s.publish(ctx, core.HostChange{Hosts: []string{p.Binding.HostID}, Ports: []string{p.ID}, Networks: []string{p.NetworkID}})
-	}
-	return nil
-}
-
-// UpdatePortPostcommit tells the port's hosts, before and after, of the
-// change, and the network's other hosts when its L2 population entries
-// change: the port went ACTIVE or stopped being ACTIVE, or an ACTIVE port
-// changed its addresses or host.
-func (n notifier) UpdatePortPostcommit(ctx context.Context, pc core.PortContext) error {
-	p, o := pc.Current(), pc.Original()
-	c := core.HostChange{Ports: []string{p.ID}, Networks: []string{p.NetworkID}}
-	for _, h := range []string{p.Binding.HostID, o.Binding.HostID} {
-		if h != "" && (len(c.Hosts) == 0 || c.Hosts[0] != h) {
-			c.Hosts = append(c.Hosts, h)
+// portChanged tells a new port's host of it; an updated port's hosts,
+// before and after, of the change, and the network's other hosts when its
+// L2 population entries change (the port went ACTIVE or stopped being
+// ACTIVE, or an ACTIVE port changed its addresses or host); a deleted
+// port's host, and the network's other hosts if it was ACTIVE.
+func (s *Service) portChanged(ctx context.Context, c *core.Change[core.Port]) {
+	p := c.Current()
+	hc := core.HostChange{Ports: []string{p.ID}, Networks: []string{p.NetworkID}}
+	switch c.Action {
+	case core.ActionCreate:
+		if p.Binding.HostID == "" {
+			return
+		}
+		hc.Hosts = []string{p.Binding.HostID}
+	case core.ActionUpdate:
+		o := c.Old
+		for _, h := range []string{p.Binding.HostID, o.Binding.HostID} {
+			if h != "" && (len(hc.Hosts) == 0 || hc.Hosts[0] != h) {
+				hc.Hosts = append(hc.Hosts, h)
+			}
+		}
+		wasActive, isActive := o.Status == core.StatusActive, p.Status == core.StatusActive
+		hc.Carriers = wasActive != isActive ||
+			(isActive && (p.MACAddress != o.MACAddress || p.Binding.HostID != o.Binding.HostID || !sameIPs(p, o)))
+	case core.ActionDelete:
+		hc.Carriers = p.Status == core.StatusActive
+		if p.Binding.HostID != "" {
+			hc.Hosts = []string{p.Binding.HostID}
 		}
 	}
-	wasActive, isActive := o.Status == core.StatusActive, p.Status == core.StatusActive
-	c.Carriers = wasActive != isActive ||
-		(isActive && (p.MACAddress != o.MACAddress || p.Binding.HostID != o.Binding.HostID || !sameIPs(p, o)))
-	if len(c.Hosts) > 0 || c.Carriers {
-		n.s.publish(ctx, c)
+	if len(hc.Hosts) > 0 || hc.Carriers {
+		s.publish(ctx, hc)
 	}
-	return nil
-}
-
-// DeletePortPostcommit tells the port's host, and the network's other
-// hosts if it was ACTIVE.
-func (n notifier) DeletePortPostcommit(ctx context.Context, pc core.PortContext) error {
-	p := pc.Current()
-	c := core.HostChange{Ports: []string{p.ID}, Networks: []string{p.NetworkID}, Carriers: p.Status == core.StatusActive}
-	if p.Binding.HostID != "" {
-		c.Hosts = []string{p.Binding.HostID}
-	}
-	if len(c.Hosts) > 0 || c.Carriers {
-		n.s.publish(ctx, c)
-	}
-	return nil
 }
 
 func sameIPs(a, b *core.Port) bool {

@@ -35,9 +35,9 @@ func newReplica(t *testing.T, store core.Store) *replica {
 	require.NoError(t, reg.RegisterTypeDriver(vxlan.New(vxlan.Config{VNIRanges: vnis})))
 	require.NoError(t, reg.RegisterMechanismDriver("fakeagent", fakeagent.New(fakeagent.Config{})))
 	svc := agentserver.New(nil)
-	require.NoError(t, reg.RegisterMechanismDriver(agentserver.NotifierName, svc.Notifier()))
+	svc.Subscribe(reg.Events())
 	p, err := ml2.New(ctx, ml2.Config{TenantNetworkTypes: []string{core.TypeVXLAN},
-		MechanismDrivers: []string{"fakeagent", agentserver.NotifierName}}, reg, store)
+		MechanismDrivers: []string{"fakeagent"}}, reg, store)
 	require.NoError(t, err)
 	require.NoError(t, svc.Bind(ctx, p))
 	t.Cleanup(svc.Close)

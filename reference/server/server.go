@@ -191,13 +191,10 @@ func (s *Server) build(ctx context.Context, reg *core.Registry, opts Options) er
 	mc.Logger = s.log.Named("ml2")
 	mc.DefaultProjectID = auth.NoauthProjectID
 	mc.Quotas = quotas
-	// The agent channel learns of changes through a mechanism driver of
-	// its own, called after the configured ones.
+	// The agent channel learns of changes through the registry's events,
+	// after the mechanism drivers' postcommits.
 	agents := agentserver.New(s.log.Named("agents"))
-	if err := reg.RegisterMechanismDriver(agentserver.NotifierName, agents.Notifier()); err != nil {
-		return err
-	}
-	mc.MechanismDrivers = append(mc.MechanismDrivers, agentserver.NotifierName)
+	agents.Subscribe(reg.Events())
 	if s.plugin, err = ml2.New(ctx, mc, reg, s.store); err != nil {
 		return err
 	}
