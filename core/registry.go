@@ -14,6 +14,8 @@ type Registry struct {
 	types map[string]TypeDriver
 	mechs map[string]MechanismDriver
 	exts  map[string]ExtensionDriver
+	// services are the service plugins, by name.
+	services map[string]ServicePlugin
 	// events are the core resources' events (see Events).
 	events Events
 }

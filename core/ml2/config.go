@@ -21,6 +21,10 @@ type Config struct {
 	// call order.
 	MechanismDrivers []string
 	ExtensionDrivers []string
+	// ServicePlugins name registered service plugins
+	// (core.ServicePlugin), in order: New subscribes those that are
+	// core.Subscribers to the registry's events, then initializes them.
+	ServicePlugins []string
 	// GlobalPhysnetMTU is the network MTU when no segment has an opinion.
 	// Default 1500.
 	GlobalPhysnetMTU int

@@ -26,8 +26,9 @@ type Plugin struct {
 // New builds a plugin from cfg, picking drivers from reg, and initializes
 // them in Neutron's order: type drivers, extension drivers, mechanism
 // drivers. An unknown driver name is an error. The configured drivers
-// that are core.Subscribers are then subscribed to reg's Events, to which
-// the plugin publishes every change: build one Plugin per Registry.
+// and service plugins that are core.Subscribers are then subscribed to
+// reg's Events, to which the plugin publishes every change (build one
+// Plugin per Registry), and the service plugins initialized, in order.
 func New(ctx context.Context, cfg Config, reg *core.Registry, store core.Store) (*Plugin, error) {
 	cfg.setDefaults()
 	tenant, err := reg.TypeDrivers(cfg.TenantNetworkTypes)
@@ -88,6 +89,20 @@ func New(ctx context.Context, cfg Config, reg *core.Registry, store core.Store) 
 	for _, e := range exts {
 		if s, ok := e.Driver.(core.Subscriber); ok {
 			s.Subscribe(p.events)
+		}
+	}
+	services, err := reg.ServicePlugins(cfg.ServicePlugins)
+	if err != nil {
+		return nil, fmt.Errorf("service_plugins: %w", err)
+	}
+	for _, s := range services {
+		if sub, ok := s.(core.Subscriber); ok {
+			sub.Subscribe(p.events)
+		}
+	}
+	for _, s := range services {
+		if err := s.Initialize(ctx, store); err != nil {
+			return nil, fmt.Errorf("initialize service plugin %s: %w", s.Name(), err)
 		}
 	}
 	return p, nil
