@@ -39,6 +39,21 @@ func GapSearchPlan(ctx context.Context, s *Store, networkType, physnet string, l
 	return plan, err
 }
 
+// PageFixedIPsPlan returns the engine's plan of the query that reads the
+// fixed IPs of a page of ports in the order of id.
+func PageFixedIPsPlan(ctx context.Context, s *Store, from, to string) (plan string, err error) {
+	err = s.View(ctx, func(ctx2 core.Tx) error {
+		t := ctx2.(*tx)
+		cond, args, err := t.inSet("a.port_id", idSet{from: from, to: to})
+		if err != nil {
+			return err
+		}
+		plan, err = t.explain(ctx, t.fixedIPsQuery(cond), args...)
+		return err
+	})
+	return plan, err
+}
+
 // explain returns the plan of query: EXPLAIN on PostgreSQL, EXPLAIN QUERY
 // PLAN on SQLite.
 func (t *tx) explain(ctx context.Context, query string, args ...any) (string, error) {

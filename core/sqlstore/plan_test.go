@@ -45,6 +45,25 @@ func TestFilteredPagePlan(t *testing.T) {
 	})
 }
 
+// TestPageFixedIPsPlan: the addresses of a page of ports are read from an
+// index in the order of port ids, without a look-up of each in the table.
+func TestPageFixedIPsPlan(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e engine) {
+		s := e.open(t)
+		seedStreamPorts(t, s, 2000)
+		if s.Engine() == "postgres" {
+			require.NoError(t, sqlstore.ExecForTest(ctx, s, "VACUUM ANALYZE ip_allocations"))
+		}
+		plan, err := sqlstore.PageFixedIPsPlan(ctx, s, "port-00100", "port-00199")
+		require.NoError(t, err)
+		if s.Engine() == "sqlite" {
+			assert.Contains(t, plan, "USING COVERING INDEX ip_allocations_port_id", plan)
+		} else {
+			assert.Contains(t, plan, "Index Only Scan using ip_allocations_port_id", plan)
+		}
+	})
+}
+
 // TestGapSearchPlan: the gap search of segment allocation walks the
 // primary key in order, whatever the planner knows of the table: on a
 // fresh table of 1,000 allocations without statistics (where PostgreSQL

@@ -156,11 +156,16 @@ func (n portNeeds) jsonMap(r rowReader, maps mapCache, part portPart) map[string
 	return nil
 }
 
-// selectList returns the select list of port rows. On SQLite a row is one
-// stored cell whatever is needed; on PostgreSQL the columns not needed are
-// constants, which cost neither reading nor sending.
+// portLarge are the parts of a port row that hold most of its bytes.
+const portLarge = portProfile | portVIFDetails | portExtra | portTags
+
+// selectList returns the select list of port rows. On PostgreSQL the
+// columns not needed are constants, which cost neither reading nor
+// sending. On SQLite a row is one cell: the stored one, unless none of its
+// large parts is needed, when it is built of the columns needed alone (an
+// index holding them may then answer without the table).
 func (n portNeeds) selectList(s *Store) string {
-	if n == allPortNeeds || s.engine != enginePostgres {
+	if n == allPortNeeds || s.engine == engineSQLite && n.has(portLarge) {
 		return s.rowExpr(portRow)
 	}
 	cols := make([]string, len(portColumns))
@@ -170,6 +175,9 @@ func (n portNeeds) selectList(s *Store) string {
 		} else {
 			cols[i] = c.zero
 		}
+	}
+	if s.engine == engineSQLite {
+		return "json_array(" + strings.Join(cols, ", ") + ")"
 	}
 	return strings.Join(cols, ", ")
 }

@@ -1,0 +1,6 @@
+-- A page of ports reads the addresses of its ports by a range of port ids:
+-- an index holding what is read of them as well can answer without the
+-- table.
+
+DROP INDEX ip_allocations_port_id;
+CREATE INDEX ip_allocations_port_id ON ip_allocations (port_id) INCLUDE (subnet_id, ip);
