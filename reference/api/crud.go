@@ -35,6 +35,9 @@ type kind[T any] struct {
 	// see, with the request's body (nil on delete). Unset, only the
 	// resource's project may.
 	authorize func(ctx context.Context, c *caller, it *T, action string, b body) error
+	// stream, when set, reads listings instead of list, an item at a
+	// time.
+	stream streamFunc[T]
 }
 
 // one writes {"<name>": <view of it>}.
@@ -84,7 +87,11 @@ func routes[T any](a *API, handle func(string, handlerFunc), k *kind[T], revisio
 	handle("DELETE "+base+"/{id}", serveDelete(k, revision))
 }
 
-// serveList answers GET /<collection>.
+// serveList answers GET /<collection>. The body is written as the items
+// come (see listWriter); the first of them is read before anything is
+// written, so that a request the listing rejects gets its error status.
+// An error after the status was sent aborts the response, so that the
+// client sees a broken body rather than a short list.
 func serveList[T any](k *kind[T]) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		c := callerOf(r)
@@ -92,20 +99,23 @@ func serveList[T any](k *kind[T]) handlerFunc {
 		if err != nil {
 			return err
 		}
-		items, err := k.list(r.Context(), c, &q.opts)
-		if err != nil {
-			return err
+		q.opts.Fields = fieldList(q.fields)
+		lw := newListWriter(k, c, w, q.fields)
+		err = k.streamer()(r.Context(), c, &q.opts, lw.item)
+		if err == nil {
+			err = lw.err
 		}
-		var l []map[string]string
-		if q.opts.Limit > 0 && len(items) > 0 {
-			l = links(r, &q.opts, k.id(items[0]), k.id(items[len(items)-1]), len(items))
+		if err == nil {
+			var l []map[string]string
+			if q.opts.Limit > 0 && lw.n > 0 {
+				l = links(r, &q.opts, lw.first, lw.last, lw.n)
+			}
+			err = lw.finish(l)
 		}
-		b, err := k.many(items, c, q.fields, l)
-		if err != nil {
-			return err
+		if err != nil && lw.started {
+			panic(http.ErrAbortHandler)
 		}
-		writeRaw(w, http.StatusOK, b)
-		return nil
+		return err
 	}
 }
 

@@ -50,6 +50,9 @@ func (a *API) portKind() *kind[core.Port] {
 		list: func(ctx context.Context, c *caller, opts *core.ListOptions) ([]*core.Port, error) {
 			return a.plugin.ListPorts(ctx, opts)
 		},
+		stream: func(ctx context.Context, c *caller, opts *core.ListOptions, yield func(*core.Port) bool) error {
+			return a.plugin.StreamPorts(ctx, opts, yield)
+		},
 		create:     createOne(a.portCreate, a.plugin.CreatePort),
 		createBulk: createMany(a.portCreate, a.plugin.CreatePorts),
 		update: func(ctx context.Context, c *caller, id string, b body, rev *int64) (*core.Port, error) {

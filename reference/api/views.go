@@ -28,8 +28,12 @@ func standard(o *obj, s *core.Standard) {
 	o.str("description", s.Description)
 	o.str("tenant_id", s.ProjectID)
 	o.str("project_id", s.ProjectID)
-	o.str("created_at", timestamp(s.CreatedAt))
-	o.str("updated_at", timestamp(s.UpdatedAt))
+	if o.want("created_at") {
+		o.str("created_at", timestamp(s.CreatedAt))
+	}
+	if o.want("updated_at") {
+		o.str("updated_at", timestamp(s.UpdatedAt))
+	}
 	o.int("revision_number", s.RevisionNumber)
 	o.strs("tags", s.Tags)
 }
