@@ -110,6 +110,12 @@ type Config struct {
 	// StatePath is [DEFAULT] state_path, "" when not set (Neutron's
 	// default, /var/lib/neutron, is not assumed).
 	StatePath string
+	// ClientSocketTimeout is [DEFAULT] client_socket_timeout (seconds in
+	// the file, at least 1), how long a keep-alive connection may wait
+	// for its next request before it is closed. Default
+	// DefaultIdleTimeout (Neutron's is 900 s; its 0, wait forever, is
+	// refused).
+	ClientSocketTimeout time.Duration
 	// LogDir and LogFile are [DEFAULT] log_dir and log_file: accepted;
 	// the server decides where its logs go.
 	LogDir  string
@@ -295,6 +301,7 @@ func NeutronDefaults() *Config {
 		BaseMAC:             core.DefaultMACPrefix,
 		CorePlugin:          "ml2",
 		AgentDownTime:       DefaultAgentDownTime,
+		ClientSocketTimeout: DefaultIdleTimeout,
 		MaxDNSNameservers:   core.DefaultMaxDNSNameservers,
 		MaxSubnetHostRoutes: core.DefaultMaxHostRoutes,
 		ML2Options: ML2Options{
@@ -308,6 +315,7 @@ func NeutronDefaults() *Config {
 		Flat:              FlatOptions{FlatNetworks: []string{"*"}},
 		Geneve:            GeneveOptions{MaxHeaderSize: geneve.MinHeaderSize},
 		KeystoneAuthtoken: KeystoneAuthtokenOptions{MemcachedServers: []string{}, TokenCacheTime: DefaultTokenCacheTime * time.Second},
+		ML2go:             ML2goOptions{ReadTimeout: DefaultReadTimeout, WriteTimeout: DefaultWriteTimeout, MaxConnections: DefaultMaxConnections},
 		Plugins:           map[string]PluginOptions{},
 		sources:           map[key]Value{},
 		pluginSources:     map[string]Value{},

@@ -122,9 +122,10 @@ func TestDecode(t *testing.T) {
 			assert.Equal(t, "0.0.0.0", c.BindHost)
 			assert.False(t, c.BindHostSet)
 		}},
-		{"bind_host_set_noauth", "[DEFAULT]\nbind_host = 0.0.0.0\n", func(t *testing.T, c *config.Config) {
+		{"bind_host_set_noauth", "[DEFAULT]\nbind_host = 0.0.0.0\n[ml2go]\nallow_noauth_on_public_address = true\n", func(t *testing.T, c *config.Config) {
 			assert.Equal(t, "0.0.0.0", c.BindHost)
 			assert.True(t, c.BindHostSet)
+			assert.True(t, c.ML2go.AllowNoauthOnPublicAddress)
 		}},
 		{"bind_host_ipv6_and_port", "[DEFAULT]\nbind_host = ::1\nbind_port = 19696\n", func(t *testing.T, c *config.Config) {
 			assert.Equal(t, "[::1]:19696", c.Addr())

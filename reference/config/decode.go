@@ -56,6 +56,7 @@ var options = []option{
 	{DefaultSection, "allow_overlapping_ips", boolean(func(c *Config) *bool { return &c.AllowOverlappingIPs })},
 	{DefaultSection, "debug", boolean(func(c *Config) *bool { return &c.Debug })},
 	{DefaultSection, "state_path", str(func(c *Config) *string { return &c.StatePath })},
+	{DefaultSection, "client_socket_timeout", seconds(func(c *Config) *time.Duration { return &c.ClientSocketTimeout }, 1)},
 	{DefaultSection, "log_dir", str(func(c *Config) *string { return &c.LogDir })},
 	{DefaultSection, "log_file", str(func(c *Config) *string { return &c.LogFile })},
 
@@ -89,6 +90,10 @@ var options = []option{
 	{sectionQuotas, "quota_rbac_policy", quotaLimit("rbac_policy")},
 
 	{sectionML2go, "plugin_dir", str(func(c *Config) *string { return &c.ML2go.PluginDir })},
+	{sectionML2go, "allow_noauth_on_public_address", boolean(func(c *Config) *bool { return &c.ML2go.AllowNoauthOnPublicAddress })},
+	{sectionML2go, "read_timeout", seconds(func(c *Config) *time.Duration { return &c.ML2go.ReadTimeout }, 1)},
+	{sectionML2go, "write_timeout", seconds(func(c *Config) *time.Duration { return &c.ML2go.WriteTimeout }, 1)},
+	{sectionML2go, "max_connections", integer(func(c *Config) *int { return &c.ML2go.MaxConnections }, 1, maxInt)},
 
 	{sectionKeystone, "www_authenticate_uri", str(func(c *Config) *string { return &c.KeystoneAuthtoken.WWWAuthenticateURI })},
 	{sectionKeystone, "auth_url", str(func(c *Config) *string { return &c.KeystoneAuthtoken.AuthURL })},
@@ -123,7 +128,9 @@ var options = []option{
 // The first bad value is returned as a *Error naming its file, line,
 // section and option: a malformed value, a value out of range, an
 // unsupported database, a tenant or external network type missing from
-// [ml2] type_drivers, a plugin section without a driver name.
+// [ml2] type_drivers, a plugin section without a driver name, a bind_host
+// address other than loopback with auth_strategy = noauth and without
+// [ml2go] allow_noauth_on_public_address (ErrNoauthOnPublicAddress).
 func Decode(vs *Values) (*Config, error) {
 	c := NeutronDefaults()
 	known := make(map[key]bool, len(options))
@@ -162,6 +169,9 @@ func Decode(vs *Values) (*Config, error) {
 	}
 	c.setBindHost()
 	if err := c.checkNetworkTypes(); err != nil {
+		return nil, err
+	}
+	if err := c.checkNoauthBindHost(); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -45,6 +45,22 @@ type ML2goOptions struct {
 	// binaries (see PluginFile); "" means none. A relative path is
 	// relative to the server's working directory.
 	PluginDir string
+	// AllowNoauthOnPublicAddress is allow_noauth_on_public_address:
+	// whether auth_strategy = noauth, where every caller is an admin, may
+	// listen on an address other than loopback. Default false: such a
+	// configuration does not start.
+	AllowNoauthOnPublicAddress bool
+	// ReadTimeout is read_timeout (seconds in the file), how long reading
+	// a request, body included, may take. Default DefaultReadTimeout.
+	ReadTimeout time.Duration
+	// WriteTimeout is write_timeout (seconds in the file), how long
+	// serving a request may take once its headers are read. Default
+	// DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// MaxConnections is max_connections, the most connections served at
+	// once; more wait to be accepted, and idle ones are closed to make
+	// room. Default DefaultMaxConnections.
+	MaxConnections int
 }
 
 // PluginOptions says how to run an out-of-process driver: the options of

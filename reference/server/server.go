@@ -42,6 +42,10 @@ import (
 // its context ends.
 const ShutdownTimeout = 30 * time.Second
 
+// readHeaderTimeout bounds reading a request's headers, when
+// read_timeout is not shorter.
+const readHeaderTimeout = 30 * time.Second
+
 // MechanismDrivers are the built-in mechanism drivers, by the name
 // [ml2] mechanism_drivers gives them.
 var MechanismDrivers = map[string]func(log hclog.Logger, cfg *config.Config) core.MechanismDriver{
@@ -154,6 +158,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	for _, ig := range cfg.Ignored {
 		log.Info("ignoring option ml2go does not use", "option", ig.String())
 	}
+	if len(cfg.ML2Options.MechanismDrivers) == 0 {
+		log.Warn("no mechanism driver configured: ports given a binding:host_id will end binding_failed",
+			"option", "[ml2] mechanism_drivers", "built_in", names(MechanismDrivers))
+	}
 	reg := opts.Registry
 	if reg == nil {
 		reg = core.NewRegistry()
@@ -216,7 +224,7 @@ func (s *Server) build(ctx context.Context, reg *core.Registry, opts Options) er
 	if err != nil {
 		return err
 	}
-	s.handler = withAgentChannel(apiHandler, agents.Handler(), authenticate)
+	s.handler = withAccessLog(withAgentChannel(apiHandler, agents.Handler(), authenticate), s.log.Named("http"))
 	return nil
 }
 
@@ -440,12 +448,48 @@ func (s *Server) Summary() []any {
 
 // Serve serves the API on ln until ctx ends, then stops accepting and
 // waits (up to ShutdownTimeout) for the requests in flight.
+//
+// With auth_strategy = noauth, ln must be on a loopback address unless
+// [ml2go] allow_noauth_on_public_address is set, which is then warned
+// about (see config.Config.CheckListener). Connections are bounded: a
+// request must be read within [ml2go] read_timeout and answered within
+// write_timeout, a keep-alive connection is closed after
+// client_socket_timeout without a request, and at most max_connections
+// (fewer if the file descriptor limit requires) are served at once,
+// the keep-alive connection idle longest closed to make room for a new
+// one.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	public, err := s.cfg.CheckListener(ln.Addr())
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	if public {
+		s.log.Warn("serving without authentication on an address other than loopback: every caller is an admin",
+			"address", ln.Addr().String(), "option", "[ml2go] allow_noauth_on_public_address")
+	}
+	o := s.cfg.ML2go
+	// A Config made by hand may leave them zero: no bound at all.
+	o.ReadTimeout = cmp.Or(o.ReadTimeout, config.DefaultReadTimeout)
+	o.WriteTimeout = cmp.Or(o.WriteTimeout, config.DefaultWriteTimeout)
+	o.MaxConnections = cmp.Or(o.MaxConnections, config.DefaultMaxConnections)
+	limit, lowered := maxConnections(o.MaxConnections)
+	if lowered {
+		s.log.Warn("max_connections lowered to what the file descriptor limit allows", "max_connections", o.MaxConnections, "allowed", limit)
+	}
+	if o.WriteTimeout <= agentserver.MaxWait {
+		s.log.Warn("write_timeout is not longer than an agent's watch: watches will be cut", "write_timeout", o.WriteTimeout, "watch", agentserver.MaxWait)
+	}
+	ll := newLimitListener(ln, limit, s.log.Named("listener"))
 	srv := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: min(readHeaderTimeout, o.ReadTimeout),
+		ReadTimeout:       o.ReadTimeout,
+		WriteTimeout:      o.WriteTimeout,
+		IdleTimeout:       cmp.Or(s.cfg.ClientSocketTimeout, config.DefaultIdleTimeout),
+		ConnState:         ll.state,
 		ErrorLog:          s.log.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
+	ln = ll
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -456,7 +500,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("shutting down: draining requests in flight")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
 	defer cancel()
-	err := srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
 	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
