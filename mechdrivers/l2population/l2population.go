@@ -8,9 +8,9 @@
 //     driver enforces in the API path: the MAC address of an ACTIVE port
 //     cannot change.
 //
-// Neutron pushes FDB changes to agents as add/remove/update notifications
-// (agents-rpc.md §5); here the server computes each host's whole table
-// instead, so the driver sends nothing.
+// Neutron pushes FDB changes to agents as notifications (add_fdb_entries,
+// remove_fdb_entries, update_fdb_entries); here the server computes each
+// host's whole table instead, so the driver sends nothing.
 //
 // # The table
 //
