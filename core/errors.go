@@ -191,6 +191,16 @@ func NoNetworkFoundInMaximumAllowedAttempts() error {
 		"Unable to create the network. No available network found in maximum allowed attempts.")
 }
 
+// StorageUnavailable is returned when the database's storage cannot be
+// read or written (an I/O error, a read-only or full file system, a file
+// made immutable, a database held by another process): a 503 that lasts
+// until the fault is repaired. cause is the engine's error, for logs; it
+// is not shown to clients.
+func StorageUnavailable(cause error) error {
+	return &Error{Kind: KindUnavailable, Type: "ServiceUnavailable",
+		Message: "The service is unavailable: the database cannot be read or written.", Err: cause}
+}
+
 // VlanIdInUse is returned when a provider VLAN is taken.
 func VlanIdInUse(vlanID int64, physnet string) error {
 	return newErr(KindConflict, "VlanIdInUse",

@@ -49,6 +49,37 @@
 // in-memory SQLite database, which has a single connection, calling
 // Update or View from inside fn deadlocks.
 //
+// # One process per SQLite file, and storage faults
+//
+// A SQLite file belongs to the process that opened it: its connections
+// use SQLite's unix-excl VFS, which locks every other process out (a
+// second server, or the sqlite3 shell, finds the database locked, and
+// Open says another process has it open) and lets this process's
+// connections share the WAL index in heap memory. Servers that share a
+// database use PostgreSQL.
+//
+// That is what keeps a storage fault from killing the process. In WAL
+// mode SQLite otherwise maps the -shm file beside the database into
+// memory, and when the kernel cannot write a page of it back (the file
+// made immutable, the file system turned read-only after an error, the
+// file truncated) the next write to the page raises SIGBUS, which ends a
+// Go program: the pure-Go driver's memory accesses are plain Go code, and
+// recovering one with debug.SetPanicOnFault would leave SQLite's locks and
+// state half-changed in the process. With the index in heap memory and
+// mmap_size 0, no file is mapped, and every fault is a system call's
+// error that SQLite reports.
+//
+// Those errors (I/O errors, a database or journal that cannot be opened
+// or written, a full disk) break the connection that met them for good:
+// SQLite keeps a journal it could only reopen read-only, say. Such a
+// connection is closed rather than reused, with the pool's idle ones; a
+// new connection is not opened while the database file cannot be written,
+// since SQLite would open it read-only; and the transaction is tried once
+// more on a new connection. If the fault lasts, Update and View return
+// core's StorageUnavailable (a 503) and the transaction changed nothing;
+// the first transaction after it is repaired succeeds, without a restart.
+// Update's and View's functions may thus run twice.
+//
 // # Representation
 //
 // Times are stored as UTC Unix seconds (Neutron shows whole seconds), maps

@@ -32,6 +32,7 @@ type target struct {
 	driver   string // database/sql driver name
 	source   string // driver DSN
 	memory   bool   // private in-memory SQLite database
+	path     string // a SQLite database's file
 	redacted string // for logs
 }
 
@@ -85,6 +86,15 @@ func parseDSN(dsn string, busyTimeout time.Duration) (target, error) {
 			// is safe with WAL (a power loss may lose the last commits,
 			// never corrupt) and much faster than FULL.
 			params.Add("_pragma", "synchronous(normal)")
+			// The unix-excl VFS keeps the WAL index in heap memory,
+			// shared by this process's connections, rather than in a
+			// mapped -shm file, and locks other processes out; with
+			// mmap_size 0 no file is mapped at all, so a storage fault
+			// is an error, never a SIGBUS (see the package
+			// documentation).
+			params.Set("vfs", "unix-excl")
+			params.Add("_pragma", "mmap_size(0)")
+			t.path = rest
 		}
 		t.source = rest + "?" + params.Encode()
 		return t, nil

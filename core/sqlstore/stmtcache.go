@@ -16,17 +16,28 @@ const stmtCacheSize = 256
 // PostgreSQL one round trip instead of parse-and-plan every time, on
 // SQLite no re-compilation. Statements without arguments (migrations,
 // pragmas) run as before.
+//
+// On a SQLite file, connections also watch for storage faults (see
+// storageFault): a connection that met one is closed rather than reused,
+// and precheck refuses to open one while the file cannot be written.
 type cachingConnector struct {
-	inner driver.Connector
+	inner    driver.Connector
+	faults   bool
+	precheck func() error
 }
 
 // Connect implements driver.Connector.
 func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	if c.precheck != nil {
+		if err := c.precheck(); err != nil {
+			return nil, err
+		}
+	}
 	conn, err := c.inner.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &cachingConn{Conn: conn, size: stmtCacheSize, stmts: map[string]*list.Element{}, lru: list.New()}, nil
+	return &cachingConn{Conn: conn, size: stmtCacheSize, stmts: map[string]*list.Element{}, lru: list.New(), faults: c.faults}, nil
 }
 
 // Driver implements driver.Connector.
@@ -41,8 +52,9 @@ type dsnConnector struct {
 func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
 func (c dsnConnector) Driver() driver.Driver                        { return c.drv }
 
-// newConnector returns the caching connector for a driver and DSN.
-func newConnector(drv driver.Driver, dsn string) (driver.Connector, error) {
+// newConnector returns the caching connector of a target.
+func newConnector(tgt target) (driver.Connector, error) {
+	drv, dsn := tgt.driverImpl(), tgt.source
 	var inner driver.Connector = dsnConnector{drv: drv, dsn: dsn}
 	if dc, ok := drv.(driver.DriverContext); ok {
 		var err error
@@ -50,7 +62,11 @@ func newConnector(drv driver.Driver, dsn string) (driver.Connector, error) {
 			return nil, err
 		}
 	}
-	return cachingConnector{inner: inner}, nil
+	c := cachingConnector{inner: inner}
+	if tgt.path != "" {
+		c.faults, c.precheck = true, writable(tgt.path)
+	}
+	return c, nil
 }
 
 // cachingConn is one connection with its prepared statements, least
@@ -61,6 +77,9 @@ type cachingConn struct {
 	size  int                      // most statements kept
 	stmts map[string]*list.Element // of *cachedStmt
 	lru   *list.List
+	// faults is whether storage faults break the connection (a SQLite
+	// file); broken is whether one did.
+	faults, broken bool
 }
 
 type cachedStmt struct {
@@ -89,7 +108,7 @@ func (c *cachingConn) prepared(ctx context.Context, query string) (driver.Stmt, 
 	}
 	st, err := c.PrepareContext(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil, err // checked by PrepareContext
 	}
 	if c.lru.Len() >= c.size {
 		old := c.lru.Remove(c.lru.Front()).(*cachedStmt)
@@ -104,7 +123,8 @@ func (c *cachingConn) prepared(ctx context.Context, query string) (driver.Stmt, 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	if len(args) == 0 {
 		if q, ok := c.Conn.(driver.QueryerContext); ok {
-			return q.QueryContext(ctx, query, args)
+			rows, err := q.QueryContext(ctx, query, args)
+			return rows, c.checkFault(err)
 		}
 		return nil, driver.ErrSkip
 	}
@@ -116,14 +136,16 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	return q.QueryContext(ctx, args)
+	rows, err := q.QueryContext(ctx, args)
+	return rows, c.checkFault(err)
 }
 
 // ExecContext implements driver.ExecerContext.
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if len(args) == 0 {
 		if e, ok := c.Conn.(driver.ExecerContext); ok {
-			return e.ExecContext(ctx, query, args)
+			res, err := e.ExecContext(ctx, query, args)
+			return res, c.checkFault(err)
 		}
 		return nil, driver.ErrSkip
 	}
@@ -135,29 +157,34 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	return e.ExecContext(ctx, args)
+	res, err := e.ExecContext(ctx, args)
+	return res, c.checkFault(err)
 }
 
 // PrepareContext implements driver.ConnPrepareContext.
 func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	if p, ok := c.Conn.(driver.ConnPrepareContext); ok {
-		return p.PrepareContext(ctx, query)
+		st, err := p.PrepareContext(ctx, query)
+		return st, c.checkFault(err)
 	}
-	return c.Prepare(query)
+	st, err := c.Prepare(query)
+	return st, c.checkFault(err)
 }
 
 // BeginTx implements driver.ConnBeginTx.
 func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
-		return b.BeginTx(ctx, opts)
+		t, err := b.BeginTx(ctx, opts)
+		return t, c.checkFault(err)
 	}
-	return c.Begin() //nolint:staticcheck // the fallback database/sql uses too
+	t, err := c.Begin() //nolint:staticcheck // the fallback database/sql uses too
+	return t, c.checkFault(err)
 }
 
 // Ping implements driver.Pinger.
 func (c *cachingConn) Ping(ctx context.Context) error {
 	if p, ok := c.Conn.(driver.Pinger); ok {
-		return p.Ping(ctx)
+		return c.checkFault(p.Ping(ctx))
 	}
 	return nil
 }
@@ -170,16 +197,24 @@ func (c *cachingConn) CheckNamedValue(nv *driver.NamedValue) error {
 	return driver.ErrSkip
 }
 
-// ResetSession implements driver.SessionResetter.
+// ResetSession implements driver.SessionResetter; a connection that a
+// storage fault broke is not reused.
 func (c *cachingConn) ResetSession(ctx context.Context) error {
+	if c.broken {
+		return driver.ErrBadConn
+	}
 	if r, ok := c.Conn.(driver.SessionResetter); ok {
 		return r.ResetSession(ctx)
 	}
 	return nil
 }
 
-// IsValid implements driver.Validator.
+// IsValid implements driver.Validator: false once a storage fault broke
+// the connection.
 func (c *cachingConn) IsValid() bool {
+	if c.broken {
+		return false
+	}
 	if v, ok := c.Conn.(driver.Validator); ok {
 		return v.IsValid()
 	}

@@ -23,8 +23,8 @@ const (
 )
 
 // Store is a core.Store over SQLite or PostgreSQL. It is safe for
-// concurrent use; several Stores (in one or several processes) may share a
-// database.
+// concurrent use; several Stores may share a database, in one or several
+// processes on PostgreSQL, in one process on a SQLite file.
 type Store struct {
 	db     *sqlx.DB
 	engine engine
@@ -54,7 +54,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if tgt.engine == engineSQLite {
 		reserveHeap()
 	}
-	connector, err := newConnector(tgt.driverImpl(), tgt.source)
+	connector, err := newConnector(tgt)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", tgt.redacted, err)
 	}
@@ -78,7 +78,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("sqlstore: connect to %s: %w", tgt.redacted, err)
+		return nil, fmt.Errorf("sqlstore: connect to %s: %w", tgt.redacted, inUse(err))
 	}
 	if tgt.engine == engineSQLite && !tgt.memory {
 		if err := s.enableWAL(ctx); err != nil {
@@ -108,7 +108,7 @@ func (s *Store) enableWAL(ctx context.Context) error {
 		case err == nil:
 			return fmt.Errorf("cannot use WAL journal mode (got %q)", mode)
 		case !retriable(err) || time.Now().After(deadline):
-			return fmt.Errorf("set WAL journal mode: %w", err)
+			return fmt.Errorf("set WAL journal mode: %w", inUse(err))
 		}
 		if err := sleep(ctx, backoff(attempt)); err != nil {
 			return err
@@ -158,7 +158,14 @@ func (s *Store) run(ctx context.Context, readOnly bool, fn func(tx core.Tx) erro
 		}
 	}
 	if s.engine == engineSQLite {
-		return s.runSQLite(ctx, readOnly, fn)
+		err := s.runSQLite(ctx, readOnly, fn)
+		if storageFault(err) && s.writers != nil {
+			// The connection is closed; idle ones may be as broken,
+			// and a new one works if the fault is gone.
+			s.dropIdleConns()
+			err = s.runSQLite(ctx, readOnly, fn)
+		}
+		return unavailable(err)
 	}
 	opts := &sql.TxOptions{ReadOnly: readOnly}
 	if readOnly {
@@ -193,7 +200,7 @@ func (s *Store) run(ctx context.Context, readOnly bool, fn func(tx core.Tx) erro
 // fails the transaction's next statement and is never committed. BEGIN
 // IMMEDIATE may wait for another process's write lock, as long as the
 // busy timeout.
-func (s *Store) runSQLite(ctx context.Context, readOnly bool, fn func(tx core.Tx) error) error {
+func (s *Store) runSQLite(ctx context.Context, readOnly bool, fn func(tx core.Tx) error) (err error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return wrap("begin transaction", err)
@@ -217,6 +224,11 @@ func (s *Store) runSQLite(ctx context.Context, readOnly bool, fn func(tx core.Tx
 				// database/sql drops it rather than reuse it.
 				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 			}
+		}
+		if storageFault(err) {
+			// A fault that a query's rows met, which the connection
+			// did not see: drop it too.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 		_ = conn.Close()
 	}()
