@@ -19,9 +19,10 @@ const RequestIDHeader = "X-Openstack-Request-Id"
 func withAccessLog(next http.Handler, log hclog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := newRequestID()
-		w.Header()[RequestIDHeader] = []string{id}
 		sw := &statusWriter{ResponseWriter: w}
+		id := newRequestID()
+		sw.header[0] = id
+		w.Header()[RequestIDHeader] = sw.header[:]
 		defer func() {
 			status := sw.status
 			if status == 0 {
@@ -60,6 +61,9 @@ func newRequestID() string {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	// header holds the request id header's value, allocated with the
+	// writer.
+	header [1]string
 }
 
 func (w *statusWriter) WriteHeader(code int) {
