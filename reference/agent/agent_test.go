@@ -261,3 +261,235 @@ func TestAgentReportsWhatAFailedApplyWired(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, core.StatusDown, p.Status)
 }
+
+// fakeReconciler converges a concern of its own over the desired state:
+// one write per port (of the host, and of its networks when wide) it has
+// not seen, and one per port gone. It holds back the ports in hold, and
+// panics while panics is set.
+type fakeReconciler struct {
+	name string
+	wide bool
+
+	mu     sync.Mutex
+	seen   map[string]bool
+	hold   map[string]bool
+	panics bool
+	last   *dataplane.State
+}
+
+func newFakeReconciler(name string, wide bool) *fakeReconciler {
+	return &fakeReconciler{name: name, wide: wide, seen: map[string]bool{}, hold: map[string]bool{}}
+}
+
+func (f *fakeReconciler) Name() string      { return f.name }
+func (f *fakeReconciler) NetworkWide() bool { return f.wide }
+func (f *fakeReconciler) Close() error      { return nil }
+
+func (f *fakeReconciler) Reconcile(_ context.Context, s *dataplane.State) (dataplane.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.panics {
+		panic("fake reconciler panics")
+	}
+	f.last = s
+	want := map[string]bool{}
+	for id := range s.Ports {
+		want[id] = true
+	}
+	for id := range s.NetworkPorts {
+		want[id] = true
+	}
+	var res dataplane.Result
+	for id := range want {
+		if !f.seen[id] {
+			f.seen[id] = true
+			res.Writes++
+		}
+		if f.hold[id] {
+			res.Pending = append(res.Pending, id)
+		}
+	}
+	for id := range f.seen {
+		if !want[id] {
+			delete(f.seen, id)
+			res.Writes++
+		}
+	}
+	return res, nil
+}
+
+func (f *fakeReconciler) set(fn func(f *fakeReconciler)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+func (f *fakeReconciler) state() *dataplane.State {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last
+}
+
+// runAgent starts an agent of host with the given L2 dataplane and
+// reconcilers, and returns it.
+func runAgent(t *testing.T, s *server, host, ip string, dp dataplane.Dataplane, rs ...dataplane.Reconciler) *agent.Agent {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	a := agent.New(agent.Config{
+		Host: host, AgentType: fakeagent.AgentType, Binary: "ml2go-agent",
+		Configurations:  map[string]any{"tunnel_types": []any{"vxlan"}, "tunneling_ip": ip},
+		ReportInterval:  100 * time.Millisecond,
+		PollingInterval: 50 * time.Millisecond,
+		WatchWait:       time.Second,
+	}, agentrpc.NewClient(s.http.URL), dp, rs...)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = a.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	require.Eventually(t, func() bool {
+		agents, err := s.plugin.ListAgents(ctx, &core.ListOptions{Filters: map[string][]string{"host": {host}}})
+		return err == nil && len(agents) == 1
+	}, 5*time.Second, 20*time.Millisecond, "the agent registers")
+	return a
+}
+
+func newNetwork(t *testing.T, s *server, cidr string) *core.Network {
+	t.Helper()
+	ctx := context.Background()
+	net, err := s.plugin.CreateNetwork(ctx, &ml2.NetworkRequest{ProjectID: "p"})
+	require.NoError(t, err)
+	_, err = s.plugin.CreateSubnet(ctx, &ml2.SubnetRequest{ProjectID: "p", NetworkID: net.ID, IPVersion: 4,
+		CIDR: netip.MustParsePrefix(cidr)})
+	require.NoError(t, err)
+	return net
+}
+
+// TestReconcilersConvergeApart: every reconciler runs over the same
+// desired state; one that panics neither stops the others nor takes the
+// ports down, and one that holds a port back keeps it DOWN until it lets
+// it go.
+func TestReconcilersConvergeApart(t *testing.T) {
+	s := newServer(t)
+	dp := newFakeDataplane()
+	firewall, broken := newFakeReconciler("firewall", false), newFakeReconciler("broken", false)
+	broken.set(func(f *fakeReconciler) { f.panics = true })
+	a := runAgent(t, s, "h1", "192.0.2.1", dp, firewall, broken)
+	net := newNetwork(t, s, "10.0.0.0/24")
+
+	held, free := createPort(t, s, net.ID, "h1"), createPort(t, s, net.ID, "h1")
+	firewall.set(func(f *fakeReconciler) { f.hold[held.ID] = true })
+	dp.plug(held.ID, true)
+	dp.plug(free.ID, true)
+	waitStatus(t, s, free.ID, core.StatusActive)
+	require.Eventually(t, func() bool { st := firewall.state(); return st != nil && len(st.Ports) == 2 },
+		5*time.Second, 20*time.Millisecond)
+	p, err := s.plugin.GetPort(context.Background(), held.ID)
+	require.NoError(t, err)
+	assert.Equal(t, core.StatusDown, p.Status, "wired, but held back by the firewall")
+
+	stats := a.Stats()
+	assert.Equal(t, 2, stats["firewall"].Writes, "one write per port")
+	assert.Positive(t, stats["broken"].Failures)
+	assert.ErrorContains(t, stats["broken"].LastError, "panic")
+	assert.Zero(t, stats["broken"].Writes)
+	assert.Positive(t, stats[dataplane.L2Name].Runs)
+	assert.Equal(t, stats[dataplane.L2Name].Runs, a.Applied())
+	assert.Nil(t, firewall.state().NetworkPorts, "no reconciler asked for network-wide facts")
+
+	firewall.set(func(f *fakeReconciler) { delete(f.hold, held.ID) })
+	waitStatus(t, s, held.ID, core.StatusActive)
+
+	// The reconcilers were handed one state value, not copies.
+	require.Eventually(t, func() bool { return dp.state() == firewall.state() }, 5*time.Second, 20*time.Millisecond)
+}
+
+// TestReplaceRestartsOneReconciler: a reconciler replaced by a new value
+// converges again from scratch; the others make no write.
+func TestReplaceRestartsOneReconciler(t *testing.T) {
+	s := newServer(t)
+	dp := newFakeDataplane()
+	dhcp, firewall := newFakeReconciler("dhcp", false), newFakeReconciler("firewall", false)
+	a := runAgent(t, s, "h1", "192.0.2.1", dp, dhcp, firewall)
+	net := newNetwork(t, s, "10.0.0.0/24")
+	for range 3 {
+		p := createPort(t, s, net.ID, "h1")
+		dp.plug(p.ID, true)
+		waitStatus(t, s, p.ID, core.StatusActive)
+	}
+	require.Eventually(t, func() bool {
+		st := a.Stats()
+		return st["dhcp"].Writes == 3 && st["firewall"].Writes == 3
+	}, 5*time.Second, 20*time.Millisecond)
+	before := a.Stats()
+
+	fresh := newFakeReconciler("firewall", false)
+	old, err := a.Replace(fresh)
+	require.NoError(t, err)
+	assert.Same(t, firewall, old)
+	require.Eventually(t, func() bool { return a.Stats()["firewall"].Writes == 3 }, 5*time.Second, 20*time.Millisecond,
+		"the new firewall converges from scratch")
+	runs := a.Stats()["dhcp"].Runs
+	require.Eventually(t, func() bool { return a.Stats()["dhcp"].Runs > runs+2 }, 5*time.Second, 20*time.Millisecond)
+	after := a.Stats()
+	assert.Equal(t, before["dhcp"].Writes, after["dhcp"].Writes, "dhcp re-applied nothing")
+	assert.Equal(t, before[dataplane.L2Name].Writes, after[dataplane.L2Name].Writes, "l2 re-applied nothing")
+
+	_, err = a.Replace(newFakeReconciler("l3", false))
+	assert.ErrorContains(t, err, `no reconciler named "l3"`)
+	assert.NotContains(t, a.Stats(), "l3", "a refused replacement changes nothing")
+}
+
+// TestNetworkWideReconcilerSeesTheWholeNetwork: an agent with a
+// network-wide reconciler gets every port and the subnets of its
+// networks, including ports of other hosts and unbound ports made after
+// it started; an agent without gets none of that.
+func TestNetworkWideReconcilerSeesTheWholeNetwork(t *testing.T) {
+	ctx := context.Background()
+	s := newServer(t)
+	dhcp := newFakeReconciler("dhcp", true)
+	l2only := newFakeReconciler("firewall", false)
+	runAgent(t, s, "h1", "192.0.2.1", newFakeDataplane(), dhcp)
+	runAgent(t, s, "h2", "192.0.2.2", newFakeDataplane(), l2only)
+	net := newNetwork(t, s, "10.0.0.0/24")
+	mine, theirs := createPort(t, s, net.ID, "h1"), createPort(t, s, net.ID, "h2")
+
+	hasPort := func(r *fakeReconciler, id string) func() bool {
+		return func() bool { st := r.state(); return st != nil && st.NetworkPorts[id] != nil }
+	}
+	require.Eventually(t, hasPort(dhcp, theirs.ID), 5*time.Second, 20*time.Millisecond, "another host's port")
+	st := dhcp.state()
+	require.NotNil(t, st.NetworkPorts[mine.ID])
+	assert.Equal(t, "h2", st.NetworkPorts[theirs.ID].HostID)
+	assert.Equal(t, []dataplane.FixedIP{{SubnetID: theirs.FixedIPs[0].SubnetID, IPAddress: theirs.FixedIPs[0].IPAddress}},
+		st.NetworkPorts[theirs.ID].FixedIPs)
+	require.Len(t, st.Networks[net.ID].Subnets, 1)
+	sn := st.Networks[net.ID].Subnets[0]
+	assert.Equal(t, netip.MustParsePrefix("10.0.0.0/24"), sn.CIDR)
+	assert.Equal(t, netip.MustParseAddr("10.0.0.1"), sn.GatewayIP)
+	assert.True(t, sn.EnableDHCP)
+	assert.NotEmpty(t, sn.AllocationPools)
+
+	unbound, err := s.plugin.CreatePort(ctx, &ml2.PortRequest{ProjectID: "p", NetworkID: net.ID})
+	require.NoError(t, err)
+	require.Eventually(t, hasPort(dhcp, unbound.ID), 5*time.Second, 20*time.Millisecond, "an unbound port")
+	require.NoError(t, s.plugin.DeletePort(ctx, theirs.ID))
+	require.Eventually(t, func() bool { return !hasPort(dhcp, theirs.ID)() }, 5*time.Second, 20*time.Millisecond,
+		"a deleted port leaves")
+	_, err = s.plugin.CreateSubnet(ctx, &ml2.SubnetRequest{ProjectID: "p", NetworkID: net.ID, IPVersion: 4,
+		CIDR: netip.MustParsePrefix("10.0.1.0/24")})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(dhcp.state().Networks[net.ID].Subnets) == 2 },
+		5*time.Second, 20*time.Millisecond, "a new subnet")
+
+	other := l2only.state()
+	require.NotNil(t, other)
+	assert.Nil(t, other.NetworkPorts, "h2 did not ask")
+	for _, n := range other.Networks {
+		assert.Empty(t, n.Subnets)
+	}
+}

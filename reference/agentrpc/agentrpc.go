@@ -6,6 +6,7 @@
 //	                              (Neutron's report_state)
 //	GET  /ml2go/agent/v1/state    the host's desired state, as a watch:
 //	                              ?host=<host>&since=<revision>&wait=<seconds>
+//	                              [&network_wide=true]
 //	POST /ml2go/agent/v1/devices  devices wired and unwired (Neutron's
 //	                              update_device_list): ports go ACTIVE or DOWN
 //
@@ -18,6 +19,12 @@
 // whole state with Full set. When nothing changed the call waits up to
 // wait seconds for a change, then answers with no changes and the same
 // revision. Revisions are opaque strings.
+//
+// An agent that serves whole networks (a DHCP server, a router) asks with
+// network_wide=true: its state then also carries the subnets of each of
+// its networks and every port of them, wherever bound (NetworkPorts), and
+// its watch wakes for changes of those too. Agents that do not ask are
+// sent neither and woken by neither.
 //
 // This package holds the messages, shared by both ends, and Client, the
 // agent's end.
@@ -67,6 +74,14 @@ type State struct {
 	DeletedPorts []string `json:"deleted_ports,omitempty"`
 	// DeletedNetworks are networks the host no longer carries.
 	DeletedNetworks []string `json:"deleted_networks,omitempty"`
+	// NetworkPorts are, for a network-wide watch, the ports of the
+	// host's networks (all of them when Full or for a network the host
+	// did not carry before; otherwise those that changed), wherever they
+	// are bound.
+	NetworkPorts []*NetworkPort `json:"network_ports,omitempty"`
+	// DeletedNetworkPorts are, for a network-wide watch, ports that left
+	// the host's networks.
+	DeletedNetworkPorts []string `json:"deleted_network_ports,omitempty"`
 }
 
 // Network is a network as one host carries it.
@@ -77,6 +92,51 @@ type Network struct {
 	SegmentationID  int        `json:"segmentation_id,omitempty"`
 	MTU             int        `json:"mtu,omitempty"`
 	FDB             []FDBEntry `json:"fdb,omitempty"`
+	// Subnets are the network's subnets, for a network-wide watch: every
+	// one of them each time the network is sent.
+	Subnets []Subnet `json:"subnets,omitempty"`
+}
+
+// Subnet is one subnet of a network.
+type Subnet struct {
+	ID              string       `json:"id"`
+	IPVersion       int          `json:"ip_version"`
+	CIDR            netip.Prefix `json:"cidr"`
+	GatewayIP       netip.Addr   `json:"gateway_ip,omitzero"`
+	EnableDHCP      bool         `json:"enable_dhcp"`
+	DNSNameservers  []netip.Addr `json:"dns_nameservers,omitempty"`
+	HostRoutes      []HostRoute  `json:"host_routes,omitempty"`
+	AllocationPools []IPRange    `json:"allocation_pools,omitempty"`
+}
+
+// HostRoute is a route of a subnet.
+type HostRoute struct {
+	Destination netip.Prefix `json:"destination"`
+	NextHop     netip.Addr   `json:"nexthop"`
+}
+
+// IPRange is an inclusive range of addresses.
+type IPRange struct {
+	Start netip.Addr `json:"start"`
+	End   netip.Addr `json:"end"`
+}
+
+// NetworkPort is a port of one of the host's networks, wherever bound.
+type NetworkPort struct {
+	ID           string    `json:"id"`
+	NetworkID    string    `json:"network_id"`
+	MACAddress   string    `json:"mac_address"`
+	FixedIPs     []FixedIP `json:"fixed_ips"`
+	DeviceOwner  string    `json:"device_owner,omitempty"`
+	DeviceID     string    `json:"device_id,omitempty"`
+	HostID       string    `json:"host_id,omitempty"`
+	AdminStateUp bool      `json:"admin_state_up"`
+}
+
+// FixedIP is an address of a port in one of its network's subnets.
+type FixedIP struct {
+	SubnetID  string     `json:"subnet_id"`
+	IPAddress netip.Addr `json:"ip_address"`
 }
 
 // FDBEntry is an L2 population entry: MAC (00:00:00:00:00:00 to flood)

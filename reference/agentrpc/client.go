@@ -49,7 +49,27 @@ func (c *Client) Report(ctx context.Context, r *Report) (*ReportReply, error) {
 // Watch returns the host's changes since the given revision ("" for the
 // whole state), waiting up to wait for one.
 func (c *Client) Watch(ctx context.Context, host, since string, wait time.Duration) (*State, error) {
-	q := url.Values{"host": {host}, "since": {since}, "wait": {strconv.Itoa(int(wait / time.Second))}}
+	return c.WatchState(ctx, &WatchRequest{Host: host, Since: since, Wait: wait})
+}
+
+// WatchRequest asks for a host's desired state.
+type WatchRequest struct {
+	Host string
+	// Since is the revision last seen, "" for the whole state.
+	Since string
+	// Wait is how long to wait for a change (whole seconds).
+	Wait time.Duration
+	// NetworkWide asks for the subnets and every port of the host's
+	// networks too.
+	NetworkWide bool
+}
+
+// WatchState returns the changes r asks for, waiting up to r.Wait for one.
+func (c *Client) WatchState(ctx context.Context, r *WatchRequest) (*State, error) {
+	q := url.Values{"host": {r.Host}, "since": {r.Since}, "wait": {strconv.Itoa(int(r.Wait / time.Second))}}
+	if r.NetworkWide {
+		q.Set("network_wide", "true")
+	}
 	var out State
 	return &out, c.do(ctx, http.MethodGet, PathState+"?"+q.Encode(), nil, &out)
 }

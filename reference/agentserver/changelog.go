@@ -15,12 +15,14 @@ import (
 const DefaultChangelogSize = 16384
 
 // concerns reports whether c may change what host carries; carries tells
-// the networks it carries.
-func concerns(c *core.HostChange, host string, carries func(network string) bool) bool {
+// the networks it carries. A host that watches network-wide (wide) is
+// concerned by every change of a network it carries: a change that names
+// no host and no carriers concerns only such hosts.
+func concerns(c *core.HostChange, host string, carries func(network string) bool, wide bool) bool {
 	if slices.Contains(c.Hosts, host) {
 		return true
 	}
-	return c.Carriers && slices.ContainsFunc(c.Networks, carries)
+	return (c.Carriers || wide) && slices.ContainsFunc(c.Networks, carries)
 }
 
 // changelog is a server's copy of the store's host change feed: the
@@ -110,11 +112,11 @@ func parse(tok string) (rev int64, ok bool, err error) {
 }
 
 // since returns the ports and networks changed for host, which carries the
-// networks carries says, after rev, the current revision, and a channel
+// networks carries says (and watches network-wide if wide), after rev, the current revision, and a channel
 // closed at the next change. ok is false when the changes after rev are
 // no longer all remembered, or rev is newer than any change known (the
 // feed was reset), so that only the whole state will do.
-func (l *changelog) since(host string, carries func(string) bool, rev int64) (ports, networks []string, cur int64, ok bool, wake <-chan struct{}) {
+func (l *changelog) since(host string, carries func(string) bool, wide bool, rev int64) (ports, networks []string, cur int64, ok bool, wake <-chan struct{}) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	cur, wake = l.rev, l.wake
@@ -131,7 +133,7 @@ func (l *changelog) since(host string, carries func(string) bool, rev int64) (po
 		return 0
 	})
 	for _, c := range l.changes[i:] {
-		if concerns(&c, host, carries) {
+		if concerns(&c, host, carries, wide) {
 			ports = append(ports, c.Ports...)
 			networks = append(networks, c.Networks...)
 		}

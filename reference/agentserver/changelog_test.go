@@ -52,7 +52,7 @@ func TestChangelogSince(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ports, nets, cur, ok, wake := l.since(tt.host, tt.carries, tt.rev)
+			ports, nets, cur, ok, wake := l.since(tt.host, tt.carries, false, tt.rev)
 			assert.Equal(t, int64(3), cur)
 			assert.Equal(t, tt.ok, ok)
 			assert.Equal(t, tt.ports, ports)
@@ -67,10 +67,10 @@ func TestChangelogForgetsOldChanges(t *testing.T) {
 	for range 10 {
 		add(core.HostChange{Hosts: []string{"h"}, Ports: []string{"p"}})
 	}
-	_, _, cur, ok, _ := l.since("h", func(string) bool { return false }, 1)
+	_, _, cur, ok, _ := l.since("h", func(string) bool { return false }, false, 1)
 	assert.Equal(t, int64(10), cur)
 	assert.False(t, ok, "change 2 is forgotten: only the whole state will do")
-	_, _, _, ok, _ = l.since("h", func(string) bool { return false }, 9)
+	_, _, _, ok, _ = l.since("h", func(string) bool { return false }, false, 9)
 	assert.True(t, ok)
 }
 
@@ -82,21 +82,21 @@ func TestChangelogReadsOtherServersChanges(t *testing.T) {
 	add(core.HostChange{Hosts: []string{"h"}, Ports: []string{"p1"}})
 	other := newChangelog(l.store, 8)
 	require.NoError(t, other.sync(context.Background()))
-	ports, _, cur, ok, wake := other.since("h", func(string) bool { return false }, 0)
+	ports, _, cur, ok, wake := other.since("h", func(string) bool { return false }, false, 0)
 	assert.True(t, ok)
 	assert.Equal(t, []string{"p1"}, ports)
 
 	add(core.HostChange{Hosts: []string{"h"}, Ports: []string{"p2"}})
 	require.NoError(t, other.sync(context.Background()))
 	<-wake
-	ports, _, _, ok, _ = other.since("h", func(string) bool { return false }, cur)
+	ports, _, _, ok, _ = other.since("h", func(string) bool { return false }, false, cur)
 	assert.True(t, ok)
 	assert.Equal(t, []string{"p2"}, ports)
 }
 
 func TestChangelogWakesWatchers(t *testing.T) {
 	l, add := newLog(t, 4)
-	_, _, _, _, wake := l.since("h", func(string) bool { return false }, 0)
+	_, _, _, _, wake := l.since("h", func(string) bool { return false }, false, 0)
 	select {
 	case <-wake:
 		t.Fatal("woken before any change")
@@ -138,10 +138,39 @@ func TestDelta(t *testing.T) {
 		Networks: []*agentrpc.Network{{ID: "n1"}, {ID: "n2"}},
 		Ports:    []*agentrpc.Port{{ID: "p1", NetworkID: "n1"}, {ID: "p2", NetworkID: "n2"}},
 	}
-	d := delta(st, []string{"p2", "gone"}, []string{"n1", "n1", "dropped"})
+	d := delta(st, []string{"p2", "gone"}, []string{"n1", "n1", "dropped"}, func(string) bool { return true })
 	assert.False(t, d.Full)
 	assert.Equal(t, []*agentrpc.Port{{ID: "p2", NetworkID: "n2"}}, d.Ports)
 	assert.Equal(t, []*agentrpc.Network{{ID: "n1"}, {ID: "n2"}}, d.Networks, "n1 changed; n2 is the network of a changed port")
 	assert.Equal(t, []string{"gone"}, d.DeletedPorts)
 	assert.Equal(t, []string{"dropped"}, d.DeletedNetworks)
+}
+
+// TestChangelogSinceNetworkWide: a host watching network-wide hears of
+// every change of the networks it carries, including those that name no
+// host and no carriers; other hosts do not.
+func TestChangelogSinceNetworkWide(t *testing.T) {
+	l, add := newLog(t, 8)
+	add(core.HostChange{Hosts: []string{"h2"}, Ports: []string{"p2"}, Networks: []string{"n1"}}) // 1: another host's port
+	add(core.HostChange{Ports: []string{"p3"}, Networks: []string{"n1"}})                        // 2: an unbound port
+	add(core.HostChange{Networks: []string{"n1"}})                                               // 3: a subnet
+	add(core.HostChange{Ports: []string{"p4"}, Networks: []string{"n2"}})                        // 4: elsewhere
+	carriesN1 := func(id string) bool { return id == "n1" }
+	tests := []struct {
+		name        string
+		wide        bool
+		ports, nets []string
+	}{
+		{"network-wide", true, []string{"p2", "p3"}, []string{"n1", "n1", "n1"}},
+		{"not network-wide", false, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ports, nets, cur, ok, _ := l.since("h1", carriesN1, tt.wide, 0)
+			require.True(t, ok)
+			assert.Equal(t, int64(4), cur)
+			assert.Equal(t, tt.ports, ports)
+			assert.Equal(t, tt.nets, nets)
+		})
+	}
 }

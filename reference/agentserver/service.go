@@ -195,6 +195,13 @@ func (s *Service) state(w http.ResponseWriter, r *http.Request) {
 		}
 		wait = min(time.Duration(n)*time.Second, MaxWait)
 	}
+	wide := false
+	if v := q.Get("network_wide"); v != "" {
+		if wide, err = strconv.ParseBool(v); err != nil {
+			s.fail(w, r, core.InvalidInput("network_wide must be true or false, not %q", v))
+			return
+		}
+	}
 	ctx := r.Context()
 	if resumable && rev > s.changes.current() {
 		// The agent saw a change this server has not read yet: made
@@ -207,7 +214,7 @@ func (s *Service) state(w http.ResponseWriter, r *http.Request) {
 	if resumable && !s.knowsCarried(host) {
 		// Resumed on a server that has not served this host: which
 		// networks it carries decides which changes concern it.
-		if _, err := s.hostState(ctx, host); err != nil {
+		if _, err := s.hostState(ctx, host, wide); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -215,15 +222,16 @@ func (s *Service) state(w http.ResponseWriter, r *http.Request) {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
-		ports, networks, cur, ok, wake := s.changes.since(host, s.carries(host), rev)
+		carried := s.carries(host)
+		ports, networks, cur, ok, wake := s.changes.since(host, carried, wide, rev)
 		if !resumable || !ok || len(ports)+len(networks) > 0 {
-			st, err := s.hostState(ctx, host)
+			st, err := s.hostState(ctx, host, wide)
 			if err != nil {
 				s.fail(w, r, err)
 				return
 			}
 			if resumable && ok {
-				st = delta(st, ports, networks)
+				st = delta(st, ports, networks, carried)
 			}
 			st.Revision = token(cur)
 			s.reply(w, st)
@@ -319,7 +327,17 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 // plugin publishing to events serves requests.
 func (s *Service) Subscribe(events *core.Events) {
 	events.Networks.AfterCommit("agent change feed", s.networkChanged)
+	events.Subnets.AfterCommit("agent change feed", s.subnetChanged)
 	events.Ports.AfterCommit("agent change feed", s.portChanged)
+}
+
+// A change that names a network but no host and no carriers concerns only
+// the hosts that watch the network network-wide (see agentrpc): subnet
+// changes, and the changes of ports bound to no host.
+
+// subnetChanged tells the network-wide hosts of the subnet's network.
+func (s *Service) subnetChanged(ctx context.Context, c *core.Change[core.Subnet]) {
+	s.publish(ctx, core.HostChange{Networks: []string{c.Current().NetworkID}})
 }
 
 // networkChanged tells a network's hosts that it is gone, or of its new
@@ -341,16 +359,16 @@ func (s *Service) networkChanged(ctx context.Context, c *core.Change[core.Networ
 // before and after, of the change, and the network's other hosts when its
 // L2 population entries change (the port went ACTIVE or stopped being
 // ACTIVE, or an ACTIVE port changed its addresses or host); a deleted
-// port's host, and the network's other hosts if it was ACTIVE.
+// port's host, and the network's other hosts if it was ACTIVE; and the
+// network-wide hosts of the port's network of all of these.
 func (s *Service) portChanged(ctx context.Context, c *core.Change[core.Port]) {
 	p := c.Current()
 	hc := core.HostChange{Ports: []string{p.ID}, Networks: []string{p.NetworkID}}
 	switch c.Action {
 	case core.ActionCreate:
-		if p.Binding.HostID == "" {
-			return
+		if p.Binding.HostID != "" {
+			hc.Hosts = []string{p.Binding.HostID}
 		}
-		hc.Hosts = []string{p.Binding.HostID}
 	case core.ActionUpdate:
 		o := c.Old
 		for _, h := range []string{p.Binding.HostID, o.Binding.HostID} {
@@ -367,9 +385,18 @@ func (s *Service) portChanged(ctx context.Context, c *core.Change[core.Port]) {
 			hc.Hosts = []string{p.Binding.HostID}
 		}
 	}
-	if len(hc.Hosts) > 0 || hc.Carriers {
+	// The network-wide hosts of the network hear of every port created or
+	// deleted, and of the updates that change what they know of it.
+	if len(hc.Hosts) > 0 || hc.Carriers || c.Action != core.ActionUpdate || networkFactsChanged(p, c.Old) {
 		s.publish(ctx, hc)
 	}
+}
+
+// networkFactsChanged reports whether an update changed what the
+// network-wide hosts of the port's network know of it.
+func networkFactsChanged(p, o *core.Port) bool {
+	return p.MACAddress != o.MACAddress || !sameIPs(p, o) || p.DeviceOwner != o.DeviceOwner ||
+		p.DeviceID != o.DeviceID || p.AdminStateUp != o.AdminStateUp || p.Binding.HostID != o.Binding.HostID
 }
 
 func sameIPs(a, b *core.Port) bool {

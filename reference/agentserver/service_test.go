@@ -2,6 +2,9 @@ package agentserver_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
@@ -24,6 +27,7 @@ import (
 type replica struct {
 	plugin *ml2.Plugin
 	client *agentrpc.Client
+	url    string
 }
 
 func newReplica(t *testing.T, store core.Store) *replica {
@@ -43,7 +47,7 @@ func newReplica(t *testing.T, store core.Store) *replica {
 	t.Cleanup(svc.Close)
 	srv := httptest.NewServer(svc.Handler())
 	t.Cleanup(srv.Close)
-	return &replica{plugin: p, client: agentrpc.NewClient(srv.URL)}
+	return &replica{plugin: p, client: agentrpc.NewClient(srv.URL), url: srv.URL}
 }
 
 // TestWatchResumesOnAnotherReplica: an agent that watched one server
@@ -142,4 +146,143 @@ func TestWatchRefusesBadRequests(t *testing.T) {
 	var rpcErr *agentrpc.Error
 	require.ErrorAs(t, err, &rpcErr)
 	assert.Equal(t, 400, rpcErr.Status, "a report without agent_type")
+}
+
+// TestNetworkWideWatch: a network-wide watch carries the subnets and every
+// port of the host's networks, and wakes for their changes, wherever the
+// ports are bound; a watch that did not ask gets none of it and is not
+// woken.
+func TestNetworkWideWatch(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, "sqlite://:memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	r := newReplica(t, store)
+	for i, h := range []string{"h1", "h2"} {
+		_, err = r.client.Report(ctx, &agentrpc.Report{Host: h, AgentType: fakeagent.AgentType,
+			Configurations: map[string]any{"tunnel_types": []any{"vxlan"}, "tunneling_ip": fmt.Sprintf("192.0.2.%d", i+1)}})
+		require.NoError(t, err)
+	}
+	net, err := r.plugin.CreateNetwork(ctx, &ml2.NetworkRequest{ProjectID: "p"})
+	require.NoError(t, err)
+	sn, err := r.plugin.CreateSubnet(ctx, &ml2.SubnetRequest{ProjectID: "p", NetworkID: net.ID, IPVersion: 4,
+		CIDR: netip.MustParsePrefix("10.0.0.0/24"), DNSNameservers: ptr([]netip.Addr{netip.MustParseAddr("192.0.2.53")})})
+	require.NoError(t, err)
+	h1, h2 := "h1", "h2"
+	mine, err := r.plugin.CreatePort(ctx, &ml2.PortRequest{ProjectID: "p", NetworkID: net.ID, HostID: &h1})
+	require.NoError(t, err)
+	theirs, err := r.plugin.CreatePort(ctx, &ml2.PortRequest{ProjectID: "p", NetworkID: net.ID, HostID: &h2,
+		DeviceOwner: ptr("compute:nova"), DeviceID: ptr("vm-2")})
+	require.NoError(t, err)
+
+	watch := func(since string, wide bool, wait time.Duration) *agentrpc.State {
+		t.Helper()
+		st, err := r.client.WatchState(ctx, &agentrpc.WatchRequest{Host: "h1", Since: since, Wait: wait, NetworkWide: wide})
+		require.NoError(t, err)
+		return st
+	}
+	full := watch("", true, 0)
+	require.True(t, full.Full)
+	require.Len(t, full.Networks, 1)
+	assert.Equal(t, []agentrpc.Subnet{{ID: sn.ID, IPVersion: 4, CIDR: sn.CIDR, GatewayIP: sn.GatewayIP, EnableDHCP: true,
+		DNSNameservers: sn.DNSNameservers, AllocationPools: []agentrpc.IPRange{{Start: sn.AllocationPools[0].Start,
+			End: sn.AllocationPools[0].End}}}}, full.Networks[0].Subnets)
+	require.Len(t, full.Ports, 1, "Ports stay this host's")
+	assert.ElementsMatch(t, []string{mine.ID, theirs.ID}, networkPortIDs(full))
+	for _, p := range full.NetworkPorts {
+		if p.ID == theirs.ID {
+			assert.Equal(t, &agentrpc.NetworkPort{ID: theirs.ID, NetworkID: net.ID, MACAddress: theirs.MACAddress,
+				FixedIPs:    []agentrpc.FixedIP{{SubnetID: sn.ID, IPAddress: theirs.FixedIPs[0].IPAddress}},
+				DeviceOwner: "compute:nova", DeviceID: "vm-2", HostID: "h2", AdminStateUp: true}, p)
+		}
+	}
+	narrow := watch("", false, 0)
+	assert.Nil(t, narrow.NetworkPorts)
+	assert.Empty(t, narrow.Networks[0].Subnets)
+
+	tests := []struct {
+		name   string
+		change func(t *testing.T) string // the port that changed, if any
+		check  func(t *testing.T, d *agentrpc.State, port string)
+	}{
+		{"an unbound port", func(t *testing.T) string {
+			p, err := r.plugin.CreatePort(ctx, &ml2.PortRequest{ProjectID: "p", NetworkID: net.ID})
+			require.NoError(t, err)
+			return p.ID
+		}, func(t *testing.T, d *agentrpc.State, port string) {
+			assert.Equal(t, []string{port}, networkPortIDs(d))
+			assert.Empty(t, d.Ports)
+		}},
+		{"another host's port deleted", func(t *testing.T) string {
+			require.NoError(t, r.plugin.DeletePort(ctx, theirs.ID))
+			return theirs.ID
+		}, func(t *testing.T, d *agentrpc.State, port string) {
+			assert.Equal(t, []string{port}, d.DeletedNetworkPorts)
+		}},
+		{"a subnet", func(t *testing.T) string {
+			_, err := r.plugin.CreateSubnet(ctx, &ml2.SubnetRequest{ProjectID: "p", NetworkID: net.ID, IPVersion: 4,
+				CIDR: netip.MustParsePrefix("10.0.1.0/24")})
+			require.NoError(t, err)
+			return ""
+		}, func(t *testing.T, d *agentrpc.State, _ string) {
+			require.Len(t, d.Networks, 1)
+			assert.Len(t, d.Networks[0].Subnets, 2, "the network comes with all its subnets")
+		}},
+	}
+	rev, narrowRev := full.Revision, narrow.Revision
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			port := tt.change(t)
+			d := watch(rev, true, 5*time.Second)
+			assert.False(t, d.Full)
+			assert.NotEqual(t, rev, d.Revision, "woken by the change")
+			tt.check(t, d, port)
+			rev = d.Revision
+			n := watch(narrowRev, false, 0)
+			assert.Empty(t, n.Networks, "not a change for a host that did not ask")
+			assert.Empty(t, n.Ports)
+			assert.Nil(t, n.NetworkPorts)
+			narrowRev = n.Revision
+		})
+	}
+}
+
+func networkPortIDs(st *agentrpc.State) []string {
+	var ids []string
+	for _, p := range st.NetworkPorts {
+		ids = append(ids, p.ID)
+	}
+	return ids
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestWatchRefusesABadNetworkWide: network_wide is a boolean.
+func TestWatchRefusesABadNetworkWide(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, "sqlite://:memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	r := newReplica(t, store)
+	tests := []struct {
+		value  string
+		status int
+	}{
+		{"yes", 400},
+		{"2", 400},
+		{"true", 200},
+		{"false", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			resp, err := http.Get(r.url + agentrpc.PathState + "?host=h1&network_wide=" + tt.value)
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			assert.Equal(t, tt.status, resp.StatusCode, "%s", body)
+			if tt.status == 400 {
+				assert.Contains(t, string(body), "network_wide must be true or false")
+			}
+		})
+	}
 }
