@@ -75,7 +75,11 @@ func (p *Plugin) rebindFailed(ctx context.Context, host string) {
 // API's "alive" filter ("true" or "false"): alive agents sent their last
 // heartbeat less than AgentDownTime ago, as Agent.Alive computes it.
 func (p *Plugin) ListAgents(ctx context.Context, opts *core.ListOptions) ([]*core.Agent, error) {
-	opts, err := p.aliveFilter(orEmpty(opts), time.Now())
+	opts, err := listOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	opts, err = p.aliveFilter(opts, time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +151,9 @@ type AgentRequest struct {
 
 // GetAgent returns one agent.
 func (p *Plugin) GetAgent(ctx context.Context, id string) (*core.Agent, error) {
+	if err := checkID(id, core.AgentNotFound); err != nil {
+		return nil, err
+	}
 	var a *core.Agent
 	err := p.store.View(ctx, func(tx core.Tx) (err error) {
 		a, err = tx.GetAgent(ctx, id)
@@ -157,6 +164,9 @@ func (p *Plugin) GetAgent(ctx context.Context, id string) (*core.Agent, error) {
 
 // UpdateAgent changes an agent's admin_state_up and description.
 func (p *Plugin) UpdateAgent(ctx context.Context, id string, req *AgentRequest) (*core.Agent, error) {
+	if err := checkID(id, core.AgentNotFound); err != nil {
+		return nil, err
+	}
 	if err := req.checkText(); err != nil {
 		return nil, err
 	}
@@ -178,5 +188,8 @@ func (p *Plugin) UpdateAgent(ctx context.Context, id string, req *AgentRequest) 
 
 // DeleteAgent deletes an agent; it is registered again at its next report.
 func (p *Plugin) DeleteAgent(ctx context.Context, id string) error {
+	if err := checkID(id, core.AgentNotFound); err != nil {
+		return err
+	}
 	return p.store.Update(ctx, func(tx core.Tx) error { return tx.DeleteAgent(ctx, id) })
 }

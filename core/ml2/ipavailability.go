@@ -58,7 +58,10 @@ func (p *Plugin) NetworkIPAvailability(ctx context.Context, networkID string) (*
 // extension, sorting (by network_id, network_name, project_id, tenant_id,
 // total_ips or used_ips) and pagination happen on the computed result.
 func (p *Plugin) ListNetworkIPAvailabilities(ctx context.Context, opts *core.ListOptions) ([]*NetworkIPAvailability, error) {
-	opts = orEmpty(opts)
+	opts, err := listOptions(opts)
+	if err != nil {
+		return nil, err
+	}
 	less, err := availabilityOrder(opts.Sorts)
 	if err != nil {
 		return nil, err

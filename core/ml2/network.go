@@ -145,13 +145,19 @@ func (p *Plugin) storeNetwork(ctx context.Context, tx core.Tx, req *NetworkReque
 
 // GetNetwork returns one network.
 func (p *Plugin) GetNetwork(ctx context.Context, id string) (*core.Network, error) {
+	if err := checkID(id, core.NetworkNotFound); err != nil {
+		return nil, err
+	}
 	return getOne(ctx, p.store, func(tx core.Tx) (*core.Network, error) { return tx.GetNetwork(ctx, id) }, p.extendNetwork)
 }
 
 // ListNetworks lists networks; filtering, sorting and pagination happen in
 // the store.
 func (p *Plugin) ListNetworks(ctx context.Context, opts *core.ListOptions) ([]*core.Network, error) {
-	opts = orEmpty(opts)
+	opts, err := listOptions(opts)
+	if err != nil {
+		return nil, err
+	}
 	return listAll(ctx, p.store, func(tx core.Tx) ([]*core.Network, error) { return tx.ListNetworks(ctx, opts) }, p.extendNetwork)
 }
 
@@ -172,6 +178,9 @@ func extensionDriverError(name string, err error) error {
 // UpdateNetwork updates a network. A failed update postcommit is returned,
 // but the update stands.
 func (p *Plugin) UpdateNetwork(ctx context.Context, id string, req *NetworkRequest) (*core.Network, error) {
+	if err := checkID(id, core.NetworkNotFound); err != nil {
+		return nil, err
+	}
 	if err := req.checkText(); err != nil {
 		return nil, err
 	}
@@ -343,6 +352,9 @@ func unplugged(vifType string) bool {
 // DeleteNetwork deletes a network, its auto-deleted service ports and its
 // subnets, and releases its segments. Any other port makes it NetworkInUse.
 func (p *Plugin) DeleteNetwork(ctx context.Context, id string) error {
+	if err := checkID(id, core.NetworkNotFound); err != nil {
+		return err
+	}
 	return p.deleteNetwork(ctx, id, userDelete)
 }
 

@@ -354,13 +354,19 @@ func (p *Plugin) insertPort(ctx context.Context, tx core.Tx, port *core.Port, ge
 
 // GetPort returns one port.
 func (p *Plugin) GetPort(ctx context.Context, id string) (*core.Port, error) {
+	if err := checkID(id, core.PortNotFound); err != nil {
+		return nil, err
+	}
 	return getOne(ctx, p.store, func(tx core.Tx) (*core.Port, error) { return tx.GetPort(ctx, id) }, p.extendPort)
 }
 
 // ListPorts lists ports; filtering, sorting and pagination happen in the
 // store.
 func (p *Plugin) ListPorts(ctx context.Context, opts *core.ListOptions) ([]*core.Port, error) {
-	opts = orEmpty(opts)
+	opts, err := listOptions(opts)
+	if err != nil {
+		return nil, err
+	}
 	return listAll(ctx, p.store, func(tx core.Tx) ([]*core.Port, error) { return tx.ListPorts(ctx, opts) }, p.extendPort)
 }
 
@@ -377,6 +383,9 @@ func (p *Plugin) extendPort(ctx context.Context, port *core.Port) error {
 // the binding and sets it DOWN; the port is then bound again. Update
 // postcommit failures are logged, not returned.
 func (p *Plugin) UpdatePort(ctx context.Context, id string, req *PortRequest) (*core.Port, error) {
+	if err := checkID(id, core.PortNotFound); err != nil {
+		return nil, err
+	}
 	if err := req.checkText(); err != nil {
 		return nil, err
 	}
@@ -514,6 +523,9 @@ func jsonEqual(a, b any) bool {
 // DeletePort deletes a port and releases its addresses. Delete postcommit
 // failures are logged, not returned.
 func (p *Plugin) DeletePort(ctx context.Context, id string) error {
+	if err := checkID(id, core.PortNotFound); err != nil {
+		return err
+	}
 	return p.deletePort(ctx, id, userDelete)
 }
 

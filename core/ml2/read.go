@@ -2,6 +2,7 @@ package ml2
 
 import (
 	"context"
+	"errors"
 
 	"github.com/ml2go/ml2go/core"
 )
@@ -37,11 +38,41 @@ func listAll[T any](ctx context.Context, s core.Store, list func(core.Tx) ([]*T,
 	return out, nil
 }
 
-func orEmpty(opts *core.ListOptions) *core.ListOptions {
+// listOptions returns opts, or empty options for nil, after checking that
+// its filters, sort keys and marker are text a store holds: on any engine,
+// a listing asking for other text is InvalidInput, not a database error.
+func listOptions(opts *core.ListOptions) (*core.ListOptions, error) {
 	if opts == nil {
-		return &core.ListOptions{}
+		return &core.ListOptions{}, nil
 	}
-	return opts
+	if !core.ValidText(opts.Marker) {
+		return nil, core.InvalidText("marker")
+	}
+	for _, s := range opts.Sorts {
+		if !core.ValidText(s.Field) {
+			return nil, core.InvalidText("sort_key")
+		}
+	}
+	for k, vs := range opts.Filters {
+		if !core.ValidText(k) {
+			return nil, core.InvalidText("a filter name")
+		}
+		for _, v := range vs {
+			if !core.ValidText(v) {
+				return nil, core.InvalidText("filter " + k)
+			}
+		}
+	}
+	return opts, nil
+}
+
+// checkID is notFound(id) when id is text no store holds: no resource
+// has such an id, on any engine.
+func checkID(id string, notFound func(string) error) error {
+	if core.ValidText(id) {
+		return nil
+	}
+	return notFound(id)
 }
 
 // StreamPorts calls yield with each port ListPorts would return, extended
@@ -53,9 +84,18 @@ func orEmpty(opts *core.ListOptions) *core.ListOptions {
 // port (a bad filter, sort key or marker) are returned before yield is
 // first called.
 func (p *Plugin) StreamPorts(ctx context.Context, opts *core.ListOptions, yield func(*core.Port) bool) error {
-	opts = orEmpty(opts)
+	opts, err := listOptions(opts)
+	if err != nil {
+		return err
+	}
 	var whole []*core.Port
-	err := p.store.View(ctx, func(tx core.Tx) error {
+	yielded := false
+	err = p.store.View(ctx, func(tx core.Tx) error {
+		if yielded {
+			// The store runs the read again (it lost its connection):
+			// the ports given to yield would be given again.
+			return core.StorageUnavailable(errors.New("port listing interrupted"))
+		}
 		st, ok := tx.(core.PortStreamer)
 		if !ok {
 			var err error
@@ -67,6 +107,7 @@ func (p *Plugin) StreamPorts(ctx context.Context, opts *core.ListOptions, yield 
 			if extErr = p.extendPort(ctx, port); extErr != nil {
 				return false
 			}
+			yielded = true
 			return yield(port)
 		})
 		if err != nil {

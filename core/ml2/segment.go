@@ -101,6 +101,9 @@ func duplicateSegment() error {
 
 // GetSegment returns one segment, static or dynamic.
 func (p *Plugin) GetSegment(ctx context.Context, id string) (*core.Segment, error) {
+	if err := checkID(id, core.SegmentNotFound); err != nil {
+		return nil, err
+	}
 	var seg *core.Segment
 	err := p.store.View(ctx, func(tx core.Tx) (err error) {
 		seg, err = tx.GetSegment(ctx, id)
@@ -112,9 +115,12 @@ func (p *Plugin) GetSegment(ctx context.Context, id string) (*core.Segment, erro
 // ListSegments lists the segments of every network, dynamic ones included,
 // as Neutron does; filtering, sorting and pagination happen in the store.
 func (p *Plugin) ListSegments(ctx context.Context, opts *core.ListOptions) ([]*core.Segment, error) {
-	opts = orEmpty(opts)
+	opts, err := listOptions(opts)
+	if err != nil {
+		return nil, err
+	}
 	var out []*core.Segment
-	err := p.store.View(ctx, func(tx core.Tx) (err error) {
+	err = p.store.View(ctx, func(tx core.Tx) (err error) {
 		out, err = tx.ListSegments(ctx, opts)
 		return err
 	})
@@ -125,6 +131,9 @@ func (p *Plugin) ListSegments(ctx context.Context, opts *core.ListOptions) ([]*c
 // attribute in req is read-only (HTTPBadRequest "Cannot update read-only
 // attribute x").
 func (p *Plugin) UpdateSegment(ctx context.Context, id string, req *SegmentRequest) (*core.Segment, error) {
+	if err := checkID(id, core.SegmentNotFound); err != nil {
+		return nil, err
+	}
 	if err := req.checkText(); err != nil {
 		return nil, err
 	}
@@ -182,6 +191,9 @@ func (p *Plugin) bumpNetwork(ctx context.Context, tx core.Tx, networkID string) 
 // service ports bound to it are deleted first. The last segment of a
 // network may go, as in Neutron.
 func (p *Plugin) DeleteSegment(ctx context.Context, id string) error {
+	if err := checkID(id, core.SegmentNotFound); err != nil {
+		return err
+	}
 	var seg *core.Segment
 	var bound []*core.Port
 	err := p.store.View(ctx, func(tx core.Tx) error {

@@ -169,13 +169,19 @@ func (p *Plugin) addAutoAddresses(ctx context.Context, tx core.Tx, s *core.Subne
 
 // GetSubnet returns one subnet.
 func (p *Plugin) GetSubnet(ctx context.Context, id string) (*core.Subnet, error) {
+	if err := checkID(id, core.SubnetNotFound); err != nil {
+		return nil, err
+	}
 	return getOne(ctx, p.store, func(tx core.Tx) (*core.Subnet, error) { return tx.GetSubnet(ctx, id) }, p.extendSubnet)
 }
 
 // ListSubnets lists subnets; filtering, sorting and pagination happen in
 // the store.
 func (p *Plugin) ListSubnets(ctx context.Context, opts *core.ListOptions) ([]*core.Subnet, error) {
-	opts = orEmpty(opts)
+	opts, err := listOptions(opts)
+	if err != nil {
+		return nil, err
+	}
 	return listAll(ctx, p.store, func(tx core.Tx) ([]*core.Subnet, error) { return tx.ListSubnets(ctx, opts) }, p.extendSubnet)
 }
 
@@ -191,6 +197,9 @@ func (p *Plugin) extendSubnet(ctx context.Context, s *core.Subnet) error {
 // UpdateSubnet updates a subnet. A failed update postcommit is returned,
 // but the update stands.
 func (p *Plugin) UpdateSubnet(ctx context.Context, id string, req *SubnetRequest) (*core.Subnet, error) {
+	if err := checkID(id, core.SubnetNotFound); err != nil {
+		return nil, err
+	}
 	if err := req.checkText(); err != nil {
 		return nil, err
 	}
@@ -280,6 +289,9 @@ func checkGatewayUnused(ctx context.Context, tx core.Tx, s *core.Subnet) error {
 // it SubnetInUse; those of DHCP and other service ports (and every address of
 // an auto-address subnet) are removed with it.
 func (p *Plugin) DeleteSubnet(ctx context.Context, id string) error {
+	if err := checkID(id, core.SubnetNotFound); err != nil {
+		return err
+	}
 	return p.deleteSubnet(ctx, id, userDelete, true)
 }
 

@@ -118,3 +118,67 @@ func TestRequestTextNoStoreHolds(t *testing.T) {
 		require.Nil(t, p)
 	})
 }
+
+// TestIDsAndFiltersNoStoreHolds: an embedder's read, update or delete of
+// an id holding a NUL character or bytes that are not UTF-8 is the
+// resource's NotFound, and a listing filtered, sorted or paged by such
+// text is InvalidInput, the same on every engine, changing nothing.
+func TestIDsAndFiltersNoStoreHolds(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		net := e.network(&ml2.NetworkRequest{Name: ptr("n")})
+		e.subnet(net.ID, "10.0.0.0/24")
+		e.port(net.ID)
+		before := e.snapshot()
+		for _, id := range []string{"a\x00b", "a\xffb"} {
+			for _, c := range []struct {
+				typ  string
+				call func() error
+			}{
+				{"NetworkNotFound", func() error { _, err := e.plugin.GetNetwork(e.ctx, id); return err }},
+				{"NetworkNotFound", func() error {
+					_, err := e.plugin.UpdateNetwork(e.ctx, id, &ml2.NetworkRequest{Name: ptr("x")})
+					return err
+				}},
+				{"NetworkNotFound", func() error { return e.plugin.DeleteNetwork(e.ctx, id) }},
+				{"SubnetNotFound", func() error { _, err := e.plugin.GetSubnet(e.ctx, id); return err }},
+				{"SubnetNotFound", func() error { return e.plugin.DeleteSubnet(e.ctx, id) }},
+				{"PortNotFound", func() error { _, err := e.plugin.GetPort(e.ctx, id); return err }},
+				{"PortNotFound", func() error {
+					_, err := e.plugin.UpdatePort(e.ctx, id, &ml2.PortRequest{Name: ptr("x")})
+					return err
+				}},
+				{"PortNotFound", func() error { return e.plugin.DeletePort(e.ctx, id) }},
+				{"SegmentNotFound", func() error { _, err := e.plugin.GetSegment(e.ctx, id); return err }},
+				{"SegmentNotFound", func() error { return e.plugin.DeleteSegment(e.ctx, id) }},
+				{"AgentNotFound", func() error { _, err := e.plugin.GetAgent(e.ctx, id); return err }},
+				{"AgentNotFound", func() error { return e.plugin.DeleteAgent(e.ctx, id) }},
+				{"InvalidInput", func() error {
+					_, err := e.plugin.ListPorts(e.ctx, &core.ListOptions{Filters: map[string][]string{"name": {id}}})
+					return err
+				}},
+				{"InvalidInput", func() error {
+					_, err := e.plugin.ListNetworks(e.ctx, &core.ListOptions{Marker: id, Limit: 1})
+					return err
+				}},
+				{"InvalidInput", func() error {
+					_, err := e.plugin.ListSubnets(e.ctx, &core.ListOptions{Filters: map[string][]string{id: {"x"}}})
+					return err
+				}},
+				{"InvalidInput", func() error {
+					return e.plugin.StreamPorts(e.ctx, &core.ListOptions{Filters: map[string][]string{"device_id": {id}}}, func(*core.Port) bool { return true })
+				}},
+				{"InvalidInput", func() error {
+					_, err := e.plugin.ListSegments(e.ctx, &core.ListOptions{Sorts: []core.SortKey{{Field: id}}})
+					return err
+				}},
+				{"InvalidInput", func() error {
+					_, err := e.plugin.ListAgents(e.ctx, &core.ListOptions{Filters: map[string][]string{"host": {id}}})
+					return err
+				}},
+			} {
+				e.requireFailsCleanly(c.typ, before, c.call())
+			}
+		}
+	})
+}
