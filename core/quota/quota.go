@@ -80,6 +80,9 @@ func (q *Quotas) Defaults() Limits { return maps.Clone(q.defaults) }
 // Get returns a project's limits: the defaults overlaid with the
 // project's own.
 func (q *Quotas) Get(ctx context.Context, projectID string) (Limits, error) {
+	if !core.ValidText(projectID) {
+		return nil, core.InvalidText("project_id")
+	}
 	var own map[string]int
 	err := q.store.View(ctx, func(tx core.Tx) (err error) {
 		own, err = tx.ProjectQuotas(ctx, projectID)
@@ -106,6 +109,9 @@ func (q *Quotas) overlay(own map[string]int) Limits {
 // limit is stored as -1 (unlimited); an unknown resource, or a limit above
 // 2147483647, is InvalidInput and changes nothing.
 func (q *Quotas) Update(ctx context.Context, projectID string, l Limits) (Limits, error) {
+	if !core.ValidText(projectID) {
+		return nil, core.InvalidText("project_id")
+	}
 	set := make(map[string]int, len(l))
 	for _, r := range slices.Sorted(maps.Keys(l)) {
 		if _, ok := q.defaults[r]; !ok {
@@ -134,6 +140,9 @@ func (q *Quotas) Update(ctx context.Context, projectID string, l Limits) (Limits
 // Delete removes a project's own limits: it is back to the defaults.
 // TenantQuotaNotFound if it had none.
 func (q *Quotas) Delete(ctx context.Context, projectID string) error {
+	if !core.ValidText(projectID) {
+		return core.InvalidText("project_id")
+	}
 	return q.store.Update(ctx, func(tx core.Tx) error { return tx.DeleteProjectQuotas(ctx, projectID) })
 }
 
@@ -159,6 +168,9 @@ func (q *Quotas) List(ctx context.Context) (map[string]Limits, error) {
 // many it uses. Networks, subnets and ports are counted in the store;
 // resources it does not hold count 0.
 func (q *Quotas) Details(ctx context.Context, projectID string) (map[string]Detail, error) {
+	if !core.ValidText(projectID) {
+		return nil, core.InvalidText("project_id")
+	}
 	var own, used map[string]int
 	err := q.store.View(ctx, func(tx core.Tx) (err error) {
 		if own, err = tx.ProjectQuotas(ctx, projectID); err != nil {
@@ -183,6 +195,9 @@ func (q *Quotas) Details(ctx context.Context, projectID string) (map[string]Deta
 // without a quota and counts of zero are not checked; a negative count is
 // InvalidQuotaValue.
 func (q *Quotas) Check(ctx context.Context, projectID string, want map[string]int) error {
+	if !core.ValidText(projectID) {
+		return core.InvalidText("project_id")
+	}
 	var check []string
 	var unders []string
 	for _, r := range slices.Sorted(maps.Keys(want)) {

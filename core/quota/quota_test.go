@@ -210,3 +210,28 @@ func TestCheckInTx(t *testing.T) {
 		assert.Error(t, check("p", "port", 2))
 	})
 }
+
+// TestProjectTextNoStoreHolds: a project id holding a NUL character or
+// bytes that are not UTF-8 is InvalidInput on every engine, and changes
+// nothing.
+func TestProjectTextNoStoreHolds(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s core.Store) {
+		q := quota.New(s, nil)
+		_, err := q.Update(ctx, "p", quota.Limits{"network": 3})
+		require.NoError(t, err)
+		for _, id := range []string{"a\x00b", "a\xffb"} {
+			for _, call := range []func() error{
+				func() error { _, err := q.Get(ctx, id); return err },
+				func() error { _, err := q.Update(ctx, id, quota.Limits{"network": 1}); return err },
+				func() error { return q.Delete(ctx, id) },
+				func() error { _, err := q.Details(ctx, id); return err },
+				func() error { return q.Check(ctx, id, map[string]int{"network": 1}) },
+			} {
+				assert.Equal(t, "InvalidInput", core.TypeOf(call()))
+			}
+		}
+		all, err := q.List(ctx)
+		require.NoError(t, err)
+		assert.Len(t, all, 1)
+	})
+}
