@@ -89,7 +89,9 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	show("network", net)
+	if err := show("network", net); err != nil {
+		return err
+	}
 
 	sub, err := plugin.CreateSubnet(ctx, &ml2.SubnetRequest{
 		ProjectID: "demo-project", NetworkID: net.ID, IPVersion: 4,
@@ -98,7 +100,9 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	show("subnet", sub)
+	if err := show("subnet", sub); err != nil {
+		return err
+	}
 
 	host := "compute-1"
 	port, err := plugin.CreatePort(ctx, &ml2.PortRequest{
@@ -108,13 +112,17 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	show("port", port)
-	return nil
+	return show("port", port)
 }
 
 func ptr[T any](v T) *T { return &v }
 
-func show(kind string, v any) {
-	b, _ := json.MarshalIndent(v, "", "  ")
+// show prints v as indented JSON under the heading kind.
+func show(kind string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("%s: %w", kind, err)
+	}
 	fmt.Printf("%s:\n%s\n\n", kind, b)
+	return nil
 }
