@@ -89,6 +89,11 @@ func run(o options) error {
 			return fmt.Errorf("unknown engine %q", e)
 		}
 	}
+	if slices.Contains(engines, "postgres") {
+		if err := pingPostgres(o.postgres); err != nil {
+			return err
+		}
+	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -308,6 +313,23 @@ func (c *client) call(method, path, body string, out any) error {
 		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
 	}
 	return json.Unmarshal(raw, out)
+}
+
+// pingPostgres checks, before any measurement, that the PostgreSQL server
+// of dsn answers, and says what to do if not.
+func pingPostgres(dsn string) error {
+	db, err := sql.Open("postgres", dsn)
+	if err == nil {
+		defer db.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err = db.PingContext(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("the PostgreSQL of -postgres (default: ML2GO_TEST_POSTGRES_DSN) does not answer: %w; "+
+			"start it, or pass -postgres '' or -engines sqlite to measure SQLite only", err)
+	}
+	return nil
 }
 
 // freshSchema creates an empty schema in the database of dsn and returns
