@@ -36,6 +36,7 @@ import (
 	"github.com/ml2go/ml2go/reference/api"
 	"github.com/ml2go/ml2go/reference/auth"
 	"github.com/ml2go/ml2go/reference/config"
+	"github.com/ml2go/ml2go/typedrivers/tunnel"
 )
 
 // ShutdownTimeout bounds how long Serve waits for requests in flight when
@@ -254,7 +255,9 @@ func registerTypeDrivers(ctx context.Context, reg *core.Registry, cfg *config.Co
 		}
 		seen[name] = true
 		if !cfg.HasPluginSection(name) {
-			if d, ok := cfg.BuiltinTypeDriver(name, log.Named("types")); ok {
+			// Their start-up lines say what each has, empty ranges
+			// included; Summary says what is set, once.
+			if d, ok := cfg.BuiltinTypeDriver(name, infoAsDebug{log.Named("types")}); ok {
 				if err := reg.RegisterTypeDriver(d); err != nil {
 					return err
 				}
@@ -436,7 +439,7 @@ func (s *Server) Summary() []any {
 	if i := strings.Index(dsn, "@"); i > 0 && strings.HasPrefix(dsn, "postgres") {
 		dsn = dsn[:strings.Index(dsn, "://")+3] + "…" + dsn[i:]
 	}
-	return []any{
+	out := []any{
 		"database", dsn,
 		"auth_strategy", s.cfg.AuthStrategy,
 		"type_drivers", strings.Join(s.cfg.ML2Options.TypeDrivers, ","),
@@ -444,7 +447,59 @@ func (s *Server) Summary() []any {
 		"mechanism_drivers", strings.Join(s.cfg.ML2Options.MechanismDrivers, ","),
 		"extension_drivers", strings.Join(s.cfg.ML2Options.ExtensionDrivers, ","),
 	}
+	return append(out, s.segmentPools()...)
 }
+
+// segmentPools are the segment ranges of the built-in type drivers
+// loaded, as key-value pairs: only those that are set.
+func (s *Server) segmentPools() []any {
+	var out []any
+	for _, t := range s.cfg.ML2Options.TypeDrivers {
+		if s.cfg.HasPluginSection(t) {
+			continue
+		}
+		switch t {
+		case core.TypeVLAN:
+			if len(s.cfg.VLAN.NetworkVLANRanges) > 0 {
+				out = append(out, "network_vlan_ranges", s.cfg.VLAN.NetworkVLANRanges.String())
+			}
+		case core.TypeVXLAN:
+			out = appendRanges(out, "vxlan_vni_ranges", s.cfg.VXLAN.VNIRanges)
+		case core.TypeGRE:
+			out = appendRanges(out, "gre_tunnel_id_ranges", s.cfg.GRE.TunnelIDRanges)
+		case core.TypeGeneve:
+			out = appendRanges(out, "geneve_vni_ranges", s.cfg.Geneve.VNIRanges)
+		}
+	}
+	return out
+}
+
+func appendRanges(kv []any, key string, r []core.SegmentRange) []any {
+	if len(r) == 0 {
+		return kv
+	}
+	return append(kv, key, tunnel.FormatRanges(r))
+}
+
+// infoAsDebug logs at debug level what its Logger would log at info.
+type infoAsDebug struct{ hclog.Logger }
+
+func (l infoAsDebug) Info(msg string, args ...any) { l.Logger.Debug(msg, args...) }
+
+func (l infoAsDebug) Log(level hclog.Level, msg string, args ...any) {
+	if level == hclog.Info {
+		level = hclog.Debug
+	}
+	l.Logger.Log(level, msg, args...)
+}
+
+func (l infoAsDebug) Named(name string) hclog.Logger { return infoAsDebug{l.Logger.Named(name)} }
+
+func (l infoAsDebug) ResetNamed(name string) hclog.Logger {
+	return infoAsDebug{l.Logger.ResetNamed(name)}
+}
+
+func (l infoAsDebug) With(args ...any) hclog.Logger { return infoAsDebug{l.Logger.With(args...)} }
 
 // Serve serves the API on ln until ctx ends, then stops accepting and
 // waits (up to ShutdownTimeout) for the requests in flight.
