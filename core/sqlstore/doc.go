@@ -14,6 +14,31 @@
 // Open applies the embedded schema migrations that the database has not
 // seen yet (recorded in schema_migrations), so reopening is cheap.
 //
+// # Service schemas
+//
+// A service plugin keeps its rows in tables of its own, beside core's, in
+// the same database. It says so by implementing SchemaOwner: its Schema
+// names it (Owner) and holds its migrations, laid out as core's are, one
+// sqlite/NNNN_name.sql and one postgres/NNNN_name.sql per migration
+// (usually an embed.FS). What assembles a server passes the schemas of
+// the services it runs to Open with WithSchemas. Open applies them after
+// core's migrations, in the order given, in the same transaction and
+// under the same lock (SQLite's write lock, a PostgreSQL advisory lock), so
+// that servers opening one database at once apply each migration once;
+// each is recorded under its owner in service_migrations, and every owner
+// numbers its migrations from 1. A service added to a deployment that has
+// run for a while gets its tables on the next start, core's rows
+// untouched. A schema owned by "core" or given twice, or a migration that
+// one engine lacks, stops Open before it connects.
+//
+// A service reads and writes its tables with SQL, from the core.Tx of a
+// transaction: a BeforeCommit subscriber's core.Change.Tx, say. Its
+// statements (Statements.Exec, Query, QueryRow, with '?' placeholders)
+// run in that transaction, so its rows commit or roll back with core's
+// (a port and the service's row for it, both undone by a precommit's
+// veto), and their errors are the store's: a unique violation is core's
+// DuplicateEntry, a transient conflict runs the transaction again.
+//
 // # Transactions and retries
 //
 // Store.Update runs its function in a read-write transaction and runs it

@@ -2,11 +2,11 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
-	"io/fs"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -26,35 +26,29 @@ type migration struct {
 
 // migrations returns the engine's migrations in order.
 func migrations(e engine) ([]migration, error) {
-	dir := path.Join("migrations", e.String())
-	entries, err := fs.ReadDir(migrationFiles, dir)
+	out, err := readMigrations(migrationFiles, path.Join("migrations", e.String()))
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: read migrations: %w", err)
+		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
-	var out []migration
-	for _, ent := range entries {
-		name, ok := strings.CutSuffix(ent.Name(), ".sql")
-		if !ok {
-			continue
-		}
-		num, _, _ := strings.Cut(name, "_")
-		v, err := strconv.ParseInt(num, 10, 64)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("sqlstore: migration %s: name must start with a positive number", ent.Name())
-		}
-		b, err := fs.ReadFile(migrationFiles, path.Join(dir, ent.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: read migration %s: %w", ent.Name(), err)
-		}
-		out = append(out, migration{version: v, name: name, sql: string(b)})
-	}
-	slices.SortFunc(out, func(a, b migration) int { return int(a.version - b.version) })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			return nil, fmt.Errorf("sqlstore: two migrations numbered %d", out[i].version)
-		}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("sqlstore: no migrations for %s", e)
 	}
 	return out, nil
+}
+
+// cutSQL returns a file name without its ".sql" suffix, and whether it had
+// one.
+func cutSQL(file string) (string, bool) { return strings.CutSuffix(file, ".sql") }
+
+// migrationNumber returns the positive number a migration's name starts
+// with, before its first '_'.
+func migrationNumber(name string) (int64, error) {
+	num, _, _ := strings.Cut(name, "_")
+	v, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || v <= 0 {
+		return 0, errors.New("name must start with a positive number")
+	}
+	return v, nil
 }
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -63,8 +57,9 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at BIGINT NOT NULL
 )`
 
-// migrate applies the migrations the database lacks. Opening an up-to-date
-// database costs one query; otherwise the migrations run in one
+// migrate applies the migrations the database lacks, core's and then
+// those of the store's schemas (see WithSchemas). Opening an up-to-date
+// database costs one query, and one more with schemas; otherwise the migrations run in one
 // transaction that holds a lock (SQLite's write lock, a PostgreSQL advisory
 // lock per schema) so that concurrent Opens apply each migration once.
 func (s *Store) migrate(ctx context.Context) error {
@@ -72,7 +67,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if applied, err := s.appliedVersions(ctx, s.db); err == nil && pending(all, applied) == nil {
+	if applied, err := s.appliedVersions(ctx, s.db); err == nil && pending(all, applied) == nil && !s.schemasPending(ctx, s.db) {
 		return nil
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
@@ -103,6 +98,9 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("sqlstore: record migration %s: %w", m.name, err)
 		}
 	}
+	if err := s.migrateSchemas(ctx, tx); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: migrate: commit: %w", err)
 	}
@@ -112,6 +110,12 @@ func (s *Store) migrate(ctx context.Context) error {
 // queryer is what appliedVersions needs of a DB or a Tx.
 type queryer interface {
 	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// execQueryer is what applying migrations needs of a Tx.
+type execQueryer interface {
+	queryer
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 func (s *Store) appliedVersions(ctx context.Context, q queryer) (map[int64]bool, error) {

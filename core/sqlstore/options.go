@@ -27,6 +27,7 @@ type config struct {
 	maxOpenConns int
 	busyTimeout  time.Duration
 	now          func() time.Time
+	schemas      []Schema
 }
 
 func defaultConfig() config {

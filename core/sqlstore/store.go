@@ -36,18 +36,26 @@ type Store struct {
 	// gapHints remembers where AllocateSegment's last gap search ended,
 	// by segment type and physical network (see segmentHints).
 	gapHints segmentHints
+	// schemas are the migrations of the schemas given WithSchemas, for
+	// the store's engine.
+	schemas []ownedMigrations
 }
 
 var _ core.Store = (*Store)(nil)
 
 // Open opens the database named by dsn (see the package documentation for
-// the forms accepted) and applies the migrations it lacks.
+// the forms accepted) and applies the migrations it lacks: core's, then
+// those of the schemas given WithSchemas.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
 	tgt, err := parseDSN(dsn, cfg.busyTimeout)
+	if err != nil {
+		return nil, err
+	}
+	schemas, err := loadSchemas(cfg.schemas, tgt.engine)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +67,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", tgt.redacted, err)
 	}
 	db := sqlx.NewDb(sql.OpenDB(connector), tgt.driver)
-	s := &Store{db: db, engine: tgt.engine, cfg: cfg, log: cfg.logger}
+	s := &Store{db: db, engine: tgt.engine, cfg: cfg, log: cfg.logger, schemas: schemas}
 	switch {
 	case tgt.memory:
 		// Every connection to ":memory:" is a database of its own: keep
@@ -181,7 +189,7 @@ func (s *Store) run(ctx context.Context, readOnly bool, fn func(tx core.Tx) erro
 			_ = stx.Rollback()
 		}
 	}()
-	if err := fn(&tx{s: s, q: stx}); err != nil {
+	if err := fn(&tx{s: s, q: stx, readOnly: readOnly}); err != nil {
 		return err
 	}
 	done = true
@@ -232,7 +240,7 @@ func (s *Store) runSQLite(ctx context.Context, readOnly bool, fn func(tx core.Tx
 		}
 		_ = conn.Close()
 	}()
-	if err := fn(&tx{s: s, q: conn, ctx: ctx, detached: bg}); err != nil {
+	if err := fn(&tx{s: s, q: conn, ctx: ctx, detached: bg, readOnly: readOnly}); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {

@@ -26,6 +26,8 @@ type tx struct {
 	// last write: a port create reads its network in the orchestrator
 	// and again in extension drivers. Any write empties it.
 	nets map[string]*core.Network
+	// readOnly is set in a View transaction.
+	readOnly bool
 }
 
 var _ core.Tx = (*tx)(nil)
