@@ -36,6 +36,10 @@ type Config struct {
 	// is called for each such request and must be safe for concurrent
 	// use.
 	DriverHealth func() []DriverStatus
+	// Services are the service plugins' API sides, in service_plugins
+	// order: their collections are served and their extensions listed
+	// (see Service).
+	Services []Service
 }
 
 // API is the OpenStack Networking API v2.0 as an http.Handler.
@@ -48,6 +52,10 @@ type API struct {
 	health func() []DriverStatus
 	// extAttrs are the extension drivers' attributes, by collection.
 	extAttrs map[string][]string
+	// resources and serviceExts are the services' collections and
+	// extensions.
+	resources   []Resource
+	serviceExts []extension
 }
 
 var _ http.Handler = (*API)(nil)
@@ -74,6 +82,9 @@ func New(cfg Config) (*API, error) {
 	for _, coll := range []string{"networks", "subnets", "ports"} {
 		a.extAttrs[coll] = cfg.Plugin.ExtensionAttributes(coll)
 	}
+	if err := a.loadServices(cfg.Services); err != nil {
+		return nil, err
+	}
 	if err := a.loadExtensions(); err != nil {
 		return nil, err
 	}
@@ -82,7 +93,7 @@ func New(cfg Config) (*API, error) {
 }
 
 // loadExtensions lists the built-in extensions and those of the extension
-// drivers.
+// drivers and the services.
 func (a *API) loadExtensions() error {
 	a.exts = slices.Clone(builtinExtensions)
 	if a.quotas == nil {
@@ -96,6 +107,12 @@ func (a *API) loadExtensions() error {
 			return fmt.Errorf("api: extension driver provides unknown extension %q", alias)
 		}
 		a.exts = append(a.exts, knownExtensions[i])
+	}
+	for _, e := range a.serviceExts {
+		if slices.ContainsFunc(a.exts, func(x extension) bool { return x.Alias == e.Alias }) {
+			return fmt.Errorf("api: extension %q is provided twice", e.Alias)
+		}
+		a.exts = append(a.exts, e)
 	}
 	slices.SortFunc(a.exts, func(x, y extension) int { return strings.Compare(x.Alias, y.Alias) })
 	return nil
@@ -152,6 +169,7 @@ func (a *API) routes(authenticate func(http.Handler) http.Handler) {
 	if a.health != nil {
 		a.driverRoutes(handle)
 	}
+	a.serviceRoutes(handle)
 
 	a.mux.Handle("/v2.0/", authenticate(unmatched(v2, a)))
 	a.mux.Handle("/v2.0", authenticate(unmatched(v2, a)))
