@@ -5,7 +5,8 @@ import "context"
 // ExtensionDriver adds attributes to networks, subnets and ports. Process*
 // run inside the transaction tx with the request's attributes and write the
 // resulting values into result.Extra, which the store persists; they may
-// read other resources through tx (a port's network, say). Extend* run
+// read other resources through tx (a port's network, say), and write
+// nothing else. Extend* run
 // whenever a resource is read. Embed ExtensionDriverBase to implement
 // only what you need.
 type ExtensionDriver interface {
@@ -13,16 +14,16 @@ type ExtensionDriver interface {
 	// ExtensionAliases lists the API extension aliases the driver provides.
 	ExtensionAliases() []string
 
-	ProcessCreateNetwork(ctx context.Context, tx Tx, req map[string]any, result *Network) error
-	ProcessUpdateNetwork(ctx context.Context, tx Tx, req map[string]any, result *Network) error
+	ProcessCreateNetwork(ctx context.Context, tx ExtensionTx, req map[string]any, result *Network) error
+	ProcessUpdateNetwork(ctx context.Context, tx ExtensionTx, req map[string]any, result *Network) error
 	ExtendNetwork(ctx context.Context, result *Network) error
 
-	ProcessCreateSubnet(ctx context.Context, tx Tx, req map[string]any, result *Subnet) error
-	ProcessUpdateSubnet(ctx context.Context, tx Tx, req map[string]any, result *Subnet) error
+	ProcessCreateSubnet(ctx context.Context, tx ExtensionTx, req map[string]any, result *Subnet) error
+	ProcessUpdateSubnet(ctx context.Context, tx ExtensionTx, req map[string]any, result *Subnet) error
 	ExtendSubnet(ctx context.Context, result *Subnet) error
 
-	ProcessCreatePort(ctx context.Context, tx Tx, req map[string]any, result *Port) error
-	ProcessUpdatePort(ctx context.Context, tx Tx, req map[string]any, result *Port) error
+	ProcessCreatePort(ctx context.Context, tx ExtensionTx, req map[string]any, result *Port) error
+	ProcessUpdatePort(ctx context.Context, tx ExtensionTx, req map[string]any, result *Port) error
 	ExtendPort(ctx context.Context, result *Port) error
 }
 
@@ -39,12 +40,12 @@ func (ExtensionDriverBase) Initialize(context.Context) error { return nil }
 func (ExtensionDriverBase) ExtensionAliases() []string { return nil }
 
 // ProcessCreateNetwork does nothing.
-func (ExtensionDriverBase) ProcessCreateNetwork(context.Context, Tx, map[string]any, *Network) error {
+func (ExtensionDriverBase) ProcessCreateNetwork(context.Context, ExtensionTx, map[string]any, *Network) error {
 	return nil
 }
 
 // ProcessUpdateNetwork does nothing.
-func (ExtensionDriverBase) ProcessUpdateNetwork(context.Context, Tx, map[string]any, *Network) error {
+func (ExtensionDriverBase) ProcessUpdateNetwork(context.Context, ExtensionTx, map[string]any, *Network) error {
 	return nil
 }
 
@@ -52,12 +53,12 @@ func (ExtensionDriverBase) ProcessUpdateNetwork(context.Context, Tx, map[string]
 func (ExtensionDriverBase) ExtendNetwork(context.Context, *Network) error { return nil }
 
 // ProcessCreateSubnet does nothing.
-func (ExtensionDriverBase) ProcessCreateSubnet(context.Context, Tx, map[string]any, *Subnet) error {
+func (ExtensionDriverBase) ProcessCreateSubnet(context.Context, ExtensionTx, map[string]any, *Subnet) error {
 	return nil
 }
 
 // ProcessUpdateSubnet does nothing.
-func (ExtensionDriverBase) ProcessUpdateSubnet(context.Context, Tx, map[string]any, *Subnet) error {
+func (ExtensionDriverBase) ProcessUpdateSubnet(context.Context, ExtensionTx, map[string]any, *Subnet) error {
 	return nil
 }
 
@@ -65,12 +66,12 @@ func (ExtensionDriverBase) ProcessUpdateSubnet(context.Context, Tx, map[string]a
 func (ExtensionDriverBase) ExtendSubnet(context.Context, *Subnet) error { return nil }
 
 // ProcessCreatePort does nothing.
-func (ExtensionDriverBase) ProcessCreatePort(context.Context, Tx, map[string]any, *Port) error {
+func (ExtensionDriverBase) ProcessCreatePort(context.Context, ExtensionTx, map[string]any, *Port) error {
 	return nil
 }
 
 // ProcessUpdatePort does nothing.
-func (ExtensionDriverBase) ProcessUpdatePort(context.Context, Tx, map[string]any, *Port) error {
+func (ExtensionDriverBase) ProcessUpdatePort(context.Context, ExtensionTx, map[string]any, *Port) error {
 	return nil
 }
 

@@ -77,35 +77,83 @@ type NetworkUsageReader interface {
 	GetNetworkSubnetsUsage(ctx context.Context, networkID string, q QuotaQuery) (*Network, []*Subnet, QuotaUsage, error)
 }
 
-// Tx is one transaction. Methods return typed core errors (NetworkNotFound,
-// MacAddressInUse, DuplicateEntry, ...). Update* methods write the mutable
-// attributes of the given value, compare-and-swap on its RevisionNumber (a
-// mismatch is a conflict wrapping ErrRetry), then increment RevisionNumber
-// and set UpdatedAt on the value.
+// Tx is one transaction: every store contract below, so that the
+// orchestrator, which touches them all, takes one value. Code that needs
+// one kind of resource asks for its interface instead (a quota check
+// takes a QuotaStore, an extension driver an ExtensionTx, a type driver a
+// SegmentAllocator); a service plugin keeps its own resources in its own
+// tables, reached through its store's SQL seam, so Tx does not grow with
+// services.
+//
+// Methods return typed core errors (NetworkNotFound, MacAddressInUse,
+// DuplicateEntry, ...). Update* methods write the mutable attributes of
+// the given value, compare-and-swap on its RevisionNumber (a mismatch is
+// a conflict wrapping ErrRetry), then increment RevisionNumber and set
+// UpdatedAt on the value.
 type Tx interface {
 	SegmentAllocator
+	NetworkStore
+	SegmentStore
+	SubnetStore
+	PortStore
+	IPAllocationStore
+	AgentStore
+	HostChangeFeed
+	QuotaStore
+	IPUsageReader
+}
 
-	// CreateNetwork inserts n (not its segments), setting CreatedAt,
-	// UpdatedAt and RevisionNumber.
-	CreateNetwork(ctx context.Context, n *Network) error
+// ExtensionTx is what an extension driver's Process* hooks may do in the
+// transaction they run in: read networks, subnets, ports and segments.
+// They write only the resource they are given (its Extra attributes);
+// every Tx is an ExtensionTx.
+type ExtensionTx interface {
+	NetworkReader
+	SubnetReader
+	PortReader
+	SegmentReader
+}
+
+// NetworkReader reads networks.
+type NetworkReader interface {
 	// GetNetwork returns the network with its static segments, subnet ids
 	// and tags.
 	GetNetwork(ctx context.Context, id string) (*Network, error)
+	// ListNetworks lists networks as opts asks.
+	ListNetworks(ctx context.Context, opts *ListOptions) ([]*Network, error)
+}
+
+// NetworkStore holds networks (their segments are a SegmentStore's).
+type NetworkStore interface {
+	NetworkReader
+	// CreateNetwork inserts n (not its segments), setting CreatedAt,
+	// UpdatedAt and RevisionNumber.
+	CreateNetwork(ctx context.Context, n *Network) error
 	// GetNetworkSubnets returns the network, as GetNetwork, with its
 	// subnets in creation order: one read where a port or subnet create
 	// needs both.
 	GetNetworkSubnets(ctx context.Context, id string) (*Network, []*Subnet, error)
+	// UpdateNetwork writes n's mutable attributes.
 	UpdateNetwork(ctx context.Context, n *Network) error
 	// DeleteNetwork deletes the network row and its segment rows.
 	DeleteNetwork(ctx context.Context, id string) error
-	ListNetworks(ctx context.Context, opts *ListOptions) ([]*Network, error)
+}
 
-	// CreateSegment inserts seg. A second segment with the same
-	// (network, type, physnet) is a DuplicateEntry conflict.
-	CreateSegment(ctx context.Context, seg *Segment) error
+// SegmentReader reads a network's segments.
+type SegmentReader interface {
+	// GetSegment returns one segment, static or dynamic.
 	GetSegment(ctx context.Context, id string) (*Segment, error)
 	// NetworkSegments lists a network's segments by index, static first.
 	NetworkSegments(ctx context.Context, networkID string, includeDynamic bool) ([]Segment, error)
+}
+
+// SegmentStore holds network segments. Their segmentation ids are
+// reserved through a SegmentAllocator.
+type SegmentStore interface {
+	SegmentReader
+	// CreateSegment inserts seg. A second segment with the same
+	// (network, type, physnet) is a DuplicateEntry conflict.
+	CreateSegment(ctx context.Context, seg *Segment) error
 	// SetSegmentationID changes a segment's segmentation id.
 	SetSegmentationID(ctx context.Context, segmentID string, id int64) error
 	// UpdateSegment writes Name and Description.
@@ -115,13 +163,40 @@ type Tx interface {
 	DeleteSegment(ctx context.Context, id string) error
 	// ListSegments lists segments, static and dynamic, of every network.
 	ListSegments(ctx context.Context, opts *ListOptions) ([]*Segment, error)
+}
 
-	CreateSubnet(ctx context.Context, s *Subnet) error
+// SubnetReader reads subnets.
+type SubnetReader interface {
+	// GetSubnet returns one subnet.
 	GetSubnet(ctx context.Context, id string) (*Subnet, error)
-	UpdateSubnet(ctx context.Context, s *Subnet) error
-	DeleteSubnet(ctx context.Context, id string) error
+	// ListSubnets lists subnets as opts asks.
 	ListSubnets(ctx context.Context, opts *ListOptions) ([]*Subnet, error)
+}
 
+// SubnetStore holds subnets (their addresses in use are an
+// IPAllocationStore's).
+type SubnetStore interface {
+	SubnetReader
+	// CreateSubnet inserts s.
+	CreateSubnet(ctx context.Context, s *Subnet) error
+	// UpdateSubnet writes s's mutable attributes.
+	UpdateSubnet(ctx context.Context, s *Subnet) error
+	// DeleteSubnet deletes a subnet; one with IP allocations is
+	// SubnetInUse.
+	DeleteSubnet(ctx context.Context, id string) error
+}
+
+// PortReader reads ports.
+type PortReader interface {
+	// GetPort returns the port with its fixed IPs, binding and levels.
+	GetPort(ctx context.Context, id string) (*Port, error)
+	// ListPorts lists ports as opts asks.
+	ListPorts(ctx context.Context, opts *ListOptions) ([]*Port, error)
+}
+
+// PortStore holds ports with their bindings and binding levels.
+type PortStore interface {
+	PortReader
 	// CreatePort inserts p and its binding (not its fixed IPs, which are
 	// added with AllocateIP). A MAC already on the network is
 	// MacAddressInUse.
@@ -130,14 +205,15 @@ type Tx interface {
 	// in one statement where the engine allows. allocated is false, the
 	// port inserted all the same, when the address was already taken.
 	CreatePortWithIP(ctx context.Context, p *Port, ip IPAllocation) (allocated bool, err error)
-	// GetPort returns the port with its fixed IPs, binding and levels.
-	GetPort(ctx context.Context, id string) (*Port, error)
 	// UpdatePort writes port attributes, binding and binding levels.
 	UpdatePort(ctx context.Context, p *Port) error
 	// DeletePort deletes the port, its IP allocations and binding.
 	DeletePort(ctx context.Context, id string) error
-	ListPorts(ctx context.Context, opts *ListOptions) ([]*Port, error)
+}
 
+// IPAllocationStore holds which addresses of which subnets belong to
+// which ports.
+type IPAllocationStore interface {
 	// AllocateIP records that a.IP in a.SubnetID belongs to a.PortID. It
 	// returns false, without error, if the address is already allocated.
 	AllocateIP(ctx context.Context, a IPAllocation) (bool, error)
@@ -148,16 +224,25 @@ type Tx interface {
 	AllocatedIPs(ctx context.Context, subnetID string, from, to netip.Addr, limit int) ([]netip.Addr, error)
 	// SubnetAllocations lists every allocation of a subnet.
 	SubnetAllocations(ctx context.Context, subnetID string) ([]IPAllocation, error)
+}
 
+// AgentStore holds the agents that report from hosts.
+type AgentStore interface {
 	// UpsertAgent creates or refreshes the agent identified by (AgentType,
 	// Host), filling a's ID and CreatedAt; created reports a new row.
 	UpsertAgent(ctx context.Context, a *Agent) (created bool, err error)
+	// GetAgent returns one agent.
 	GetAgent(ctx context.Context, id string) (*Agent, error)
 	// UpdateAgent writes AdminStateUp and Description.
 	UpdateAgent(ctx context.Context, a *Agent) error
+	// DeleteAgent deletes one agent.
 	DeleteAgent(ctx context.Context, id string) error
+	// ListAgents lists agents as opts asks.
 	ListAgents(ctx context.Context, opts *ListOptions) ([]*Agent, error)
+}
 
+// HostChangeFeed is the host change feed (see HostChange).
+type HostChangeFeed interface {
 	// AddHostChange appends c to the host change feed, setting c.Seq: a
 	// number greater than every earlier change's, shared by every process
 	// on the store.
@@ -169,7 +254,11 @@ type Tx interface {
 	HostChanges(ctx context.Context, after int64) (changes []HostChange, oldest int64, err error)
 	// PruneHostChanges forgets the changes numbered up to seq.
 	PruneHostChanges(ctx context.Context, upTo int64) error
+}
 
+// QuotaStore holds the quota limits projects have of their own, and
+// counts what projects use.
+type QuotaStore interface {
 	// ProjectQuotas returns the limits a project has of its own, by
 	// resource name; empty when it has none.
 	ProjectQuotas(ctx context.Context, projectID string) (map[string]int, error)
@@ -190,7 +279,10 @@ type Tx interface {
 	// defaultLimit) and, unless that is negative (unlimited), how many it
 	// has, in one statement.
 	QuotaUsage(ctx context.Context, projectID, resource string, defaultLimit int) (limit, used int, err error)
+}
 
+// IPUsageReader reads the address usage of networks.
+type IPUsageReader interface {
 	// IPUsage reports address usage for the network-ip-availability
 	// extension in one grouped query: a row per subnet of the matching
 	// networks, with the number of its IP allocations, and a row with an

@@ -8,9 +8,9 @@ import (
 	"github.com/ml2go/ml2go/core"
 )
 
-// Allocations records which addresses of a subnet are taken. core.Tx
-// satisfies it; a store makes AllocateIP safe across processes with a
-// unique (subnet, address) constraint.
+// Allocations records which addresses of a subnet are taken. Every
+// core.IPAllocationStore satisfies it; a store makes AllocateIP safe
+// across processes with a unique (subnet, address) constraint.
 type Allocations interface {
 	// AllocateIP records a.IP as a.PortID's; it returns false, without
 	// error, when the address is already allocated.

@@ -5,7 +5,8 @@
 // subnets, and parses and generates MAC addresses.
 //
 // ipam keeps no state and has no database code. Allocation runs over the
-// small Allocations interface, which core.Tx satisfies, so it is exactly as
+// small Allocations interface, which core.IPAllocationStore (and so
+// core.Tx) satisfies, so it is exactly as
 // safe across processes and replicas as the store's unique (subnet, address)
 // constraint: a lost race is a false from AllocateIP, and the search runs
 // again. The cost of an allocation grows with the number of allocated

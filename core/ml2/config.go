@@ -52,7 +52,7 @@ type Config struct {
 type QuotaChecker interface {
 	// CheckInTx returns OverQuota when the project may not create n more
 	// of resource ("network", "subnet", "port").
-	CheckInTx(ctx context.Context, tx core.Tx, projectID, resource string, n int) error
+	CheckInTx(ctx context.Context, tx core.QuotaStore, projectID, resource string, n int) error
 	// Query returns what to ask the store (core.NetworkUsageReader) to
 	// check projectID's quota of resource; false when resource has no
 	// quota.

@@ -42,11 +42,11 @@ func (x *testExtension) process(req map[string]any, extra *map[string]any, creat
 	return nil
 }
 
-func (x *testExtension) ProcessCreateNetwork(_ context.Context, _ core.Tx, req map[string]any, n *core.Network) error {
+func (x *testExtension) ProcessCreateNetwork(_ context.Context, _ core.ExtensionTx, req map[string]any, n *core.Network) error {
 	return x.process(req, &n.Extra, true)
 }
 
-func (x *testExtension) ProcessUpdateNetwork(_ context.Context, _ core.Tx, req map[string]any, n *core.Network) error {
+func (x *testExtension) ProcessUpdateNetwork(_ context.Context, _ core.ExtensionTx, req map[string]any, n *core.Network) error {
 	return x.process(req, &n.Extra, false)
 }
 
@@ -58,7 +58,7 @@ func (x *testExtension) ExtendNetwork(_ context.Context, n *core.Network) error 
 	return nil
 }
 
-func (x *testExtension) ProcessCreatePort(_ context.Context, _ core.Tx, req map[string]any, p *core.Port) error {
+func (x *testExtension) ProcessCreatePort(_ context.Context, _ core.ExtensionTx, req map[string]any, p *core.Port) error {
 	return x.process(req, &p.Extra, true)
 }
 

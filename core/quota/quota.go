@@ -258,7 +258,7 @@ func pyList(names []string) string {
 // plugin calls it at the start of its create transactions when
 // configured with these quotas (ml2.Config.Quotas), so that the check and
 // the create see the same data.
-func (q *Quotas) CheckInTx(ctx context.Context, tx core.Tx, projectID, resource string, n int) error {
+func (q *Quotas) CheckInTx(ctx context.Context, tx core.QuotaStore, projectID, resource string, n int) error {
 	query, ok := q.Query(projectID, resource)
 	if !ok || n <= 0 {
 		return nil
@@ -273,7 +273,7 @@ func (q *Quotas) CheckInTx(ctx context.Context, tx core.Tx, projectID, resource 
 	return nil
 }
 
-// Query returns what to ask the store (core.Tx.QuotaUsage or
+// Query returns what to ask the store (core.QuotaStore.QuotaUsage or
 // core.NetworkUsageReader) to check projectID's quota of resource; false
 // when resource has no quota, and creating it needs no check.
 func (q *Quotas) Query(projectID, resource string) (core.QuotaQuery, bool) {

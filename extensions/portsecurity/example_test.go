@@ -11,9 +11,9 @@ import (
 	"github.com/ml2go/ml2go/typedrivers/local"
 )
 
-// mapTx is a core.Tx that only reads networks, from a map.
+// mapTx is a core.ExtensionTx that only reads networks, from a map.
 type mapTx struct {
-	core.Tx
+	core.ExtensionTx
 	networks map[string]*core.Network
 }
 

@@ -33,11 +33,11 @@ func (b *safeBuffer) String() string {
 	return b.buf.String()
 }
 
-// fakeTx is a core.Tx whose GetNetwork returns a network with the given
+// fakeTx is a core.ExtensionTx whose GetNetwork returns a network with the given
 // Extra (or err) and records its calls; any other method panics on the
 // nil embedded interface. It is safe for concurrent use.
 type fakeTx struct {
-	core.Tx
+	core.ExtensionTx
 	extra map[string]any // the network's Extra; never modified
 	err   error
 	calls atomic.Int32

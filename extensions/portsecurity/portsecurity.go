@@ -53,7 +53,7 @@ func (d *Driver) ExtensionAttributes() map[string][]string {
 }
 
 // ProcessCreateNetwork stores the request's value, true when it has none.
-func (d *Driver) ProcessCreateNetwork(_ context.Context, _ core.Tx, req map[string]any, n *core.Network) error {
+func (d *Driver) ProcessCreateNetwork(_ context.Context, _ core.ExtensionTx, req map[string]any, n *core.Network) error {
 	v, given, err := requested(req)
 	if err != nil {
 		return err
@@ -67,7 +67,7 @@ func (d *Driver) ProcessCreateNetwork(_ context.Context, _ core.Tx, req map[stri
 
 // ProcessUpdateNetwork stores the request's value, or keeps the current
 // one (true for a network stored before the driver was enabled).
-func (d *Driver) ProcessUpdateNetwork(_ context.Context, _ core.Tx, req map[string]any, n *core.Network) error {
+func (d *Driver) ProcessUpdateNetwork(_ context.Context, _ core.ExtensionTx, req map[string]any, n *core.Network) error {
 	return d.update(req, &n.Extra)
 }
 
@@ -82,7 +82,7 @@ func (d *Driver) ExtendNetwork(_ context.Context, n *core.Network) error {
 // owner, else the request's value, else its network's, which it reads
 // through tx ([Default] for a network stored before the driver was
 // enabled). An error reading the network fails the port creation.
-func (d *Driver) ProcessCreatePort(ctx context.Context, tx core.Tx, req map[string]any, p *core.Port) error {
+func (d *Driver) ProcessCreatePort(ctx context.Context, tx core.ExtensionTx, req map[string]any, p *core.Port) error {
 	v, given, err := requested(req)
 	if err != nil {
 		return err
@@ -107,7 +107,7 @@ func (d *Driver) ProcessCreatePort(ctx context.Context, tx core.Tx, req map[stri
 
 // ProcessUpdatePort stores the request's value, or keeps the current one
 // (true for a port stored before the driver was enabled).
-func (d *Driver) ProcessUpdatePort(_ context.Context, _ core.Tx, req map[string]any, p *core.Port) error {
+func (d *Driver) ProcessUpdatePort(_ context.Context, _ core.ExtensionTx, req map[string]any, p *core.Port) error {
 	return d.update(req, &p.Extra)
 }
 

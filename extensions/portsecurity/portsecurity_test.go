@@ -17,7 +17,7 @@ const attr = portsecurity.Attribute
 
 // noTx is the transaction given to hooks that must not read anything:
 // calling any method on it panics.
-var noTx core.Tx
+var noTx core.ExtensionTx
 
 // invalidValues are request values that are not JSON booleans, as
 // encoding/json decodes them into an any.

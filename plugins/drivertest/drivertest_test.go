@@ -287,28 +287,28 @@ func (d *failingPortSecurity) failure(method string) error {
 	return d.failures[method]
 }
 
-func (d *failingPortSecurity) ProcessCreateNetwork(ctx context.Context, tx core.Tx, req map[string]any, n *core.Network) error {
+func (d *failingPortSecurity) ProcessCreateNetwork(ctx context.Context, tx core.ExtensionTx, req map[string]any, n *core.Network) error {
 	if err := d.failure("ProcessCreateNetwork"); err != nil {
 		return err
 	}
 	return d.Driver.ProcessCreateNetwork(ctx, tx, req, n)
 }
 
-func (d *failingPortSecurity) ProcessUpdateNetwork(ctx context.Context, tx core.Tx, req map[string]any, n *core.Network) error {
+func (d *failingPortSecurity) ProcessUpdateNetwork(ctx context.Context, tx core.ExtensionTx, req map[string]any, n *core.Network) error {
 	if err := d.failure("ProcessUpdateNetwork"); err != nil {
 		return err
 	}
 	return d.Driver.ProcessUpdateNetwork(ctx, tx, req, n)
 }
 
-func (d *failingPortSecurity) ProcessCreatePort(ctx context.Context, tx core.Tx, req map[string]any, p *core.Port) error {
+func (d *failingPortSecurity) ProcessCreatePort(ctx context.Context, tx core.ExtensionTx, req map[string]any, p *core.Port) error {
 	if err := d.failure("ProcessCreatePort"); err != nil {
 		return err
 	}
 	return d.Driver.ProcessCreatePort(ctx, tx, req, p)
 }
 
-func (d *failingPortSecurity) ProcessUpdatePort(ctx context.Context, tx core.Tx, req map[string]any, p *core.Port) error {
+func (d *failingPortSecurity) ProcessUpdatePort(ctx context.Context, tx core.ExtensionTx, req map[string]any, p *core.Port) error {
 	if err := d.failure("ProcessUpdatePort"); err != nil {
 		return err
 	}

@@ -174,7 +174,7 @@ type extOps struct {
 	// transaction, on a resource named name: a copy of the resource id,
 	// or a new one on the parents of the last created resource when id is
 	// "".
-	probe func(ctx context.Context, tx core.Tx, create bool, id, name string) error
+	probe func(ctx context.Context, tx core.ExtensionTx, create bool, id, name string) error
 	// suffix names the hooks: "Network", "Subnet", "Port".
 	suffix string
 }
@@ -222,7 +222,7 @@ func (e *extEnv) ops(kind string) extOps {
 				return resource{n.ID, n.Extra}, nil
 			},
 			remove: func(id string) error { return e.p.DeleteNetwork(e.ctx(), id) },
-			probe: func(ctx context.Context, tx core.Tx, create bool, id, name string) error {
+			probe: func(ctx context.Context, tx core.ExtensionTx, create bool, id, name string) error {
 				if create {
 					n := &core.Network{Standard: core.Standard{ID: "drivertest-probe-net", Name: name, ProjectID: "default"},
 						AdminStateUp: true, Status: core.StatusActive}
@@ -273,7 +273,7 @@ func (e *extEnv) ops(kind string) extOps {
 				return resource{s.ID, s.Extra}, nil
 			},
 			remove: func(id string) error { return e.p.DeleteSubnet(e.ctx(), id) },
-			probe: func(ctx context.Context, tx core.Tx, create bool, id, name string) error {
+			probe: func(ctx context.Context, tx core.ExtensionTx, create bool, id, name string) error {
 				if create {
 					s := &core.Subnet{Standard: core.Standard{ID: "drivertest-probe-subnet", Name: name, ProjectID: "default"},
 						NetworkID: netID, IPVersion: 4, CIDR: netip.MustParsePrefix(subnetCIDR)}
@@ -327,7 +327,7 @@ func (e *extEnv) ops(kind string) extOps {
 			return resource{p.ID, p.Extra}, nil
 		},
 		remove: func(id string) error { return e.p.DeletePort(e.ctx(), id) },
-		probe: func(ctx context.Context, tx core.Tx, create bool, id, name string) error {
+		probe: func(ctx context.Context, tx core.ExtensionTx, create bool, id, name string) error {
 			if create {
 				p := &core.Port{Standard: core.Standard{ID: "drivertest-probe-port", Name: name, ProjectID: "default"},
 					NetworkID: netID, AdminStateUp: true, Status: core.StatusDown, MACAddress: "fa:16:3e:00:00:01",
@@ -589,11 +589,11 @@ func (r *extRecorder) ExtensionAttributes() map[string][]string {
 	return nil
 }
 
-func (r *extRecorder) ProcessCreateNetwork(ctx context.Context, tx core.Tx, req map[string]any, n *core.Network) error {
+func (r *extRecorder) ProcessCreateNetwork(ctx context.Context, tx core.ExtensionTx, req map[string]any, n *core.Network) error {
 	return r.do("ProcessCreateNetwork", func() error { return r.d.ProcessCreateNetwork(ctx, tx, req, n) })
 }
 
-func (r *extRecorder) ProcessUpdateNetwork(ctx context.Context, tx core.Tx, req map[string]any, n *core.Network) error {
+func (r *extRecorder) ProcessUpdateNetwork(ctx context.Context, tx core.ExtensionTx, req map[string]any, n *core.Network) error {
 	return r.do("ProcessUpdateNetwork", func() error { return r.d.ProcessUpdateNetwork(ctx, tx, req, n) })
 }
 
@@ -601,11 +601,11 @@ func (r *extRecorder) ExtendNetwork(ctx context.Context, n *core.Network) error 
 	return r.do("ExtendNetwork", func() error { return r.d.ExtendNetwork(ctx, n) })
 }
 
-func (r *extRecorder) ProcessCreateSubnet(ctx context.Context, tx core.Tx, req map[string]any, s *core.Subnet) error {
+func (r *extRecorder) ProcessCreateSubnet(ctx context.Context, tx core.ExtensionTx, req map[string]any, s *core.Subnet) error {
 	return r.do("ProcessCreateSubnet", func() error { return r.d.ProcessCreateSubnet(ctx, tx, req, s) })
 }
 
-func (r *extRecorder) ProcessUpdateSubnet(ctx context.Context, tx core.Tx, req map[string]any, s *core.Subnet) error {
+func (r *extRecorder) ProcessUpdateSubnet(ctx context.Context, tx core.ExtensionTx, req map[string]any, s *core.Subnet) error {
 	return r.do("ProcessUpdateSubnet", func() error { return r.d.ProcessUpdateSubnet(ctx, tx, req, s) })
 }
 
@@ -613,11 +613,11 @@ func (r *extRecorder) ExtendSubnet(ctx context.Context, s *core.Subnet) error {
 	return r.do("ExtendSubnet", func() error { return r.d.ExtendSubnet(ctx, s) })
 }
 
-func (r *extRecorder) ProcessCreatePort(ctx context.Context, tx core.Tx, req map[string]any, p *core.Port) error {
+func (r *extRecorder) ProcessCreatePort(ctx context.Context, tx core.ExtensionTx, req map[string]any, p *core.Port) error {
 	return r.do("ProcessCreatePort", func() error { return r.d.ProcessCreatePort(ctx, tx, req, p) })
 }
 
-func (r *extRecorder) ProcessUpdatePort(ctx context.Context, tx core.Tx, req map[string]any, p *core.Port) error {
+func (r *extRecorder) ProcessUpdatePort(ctx context.Context, tx core.ExtensionTx, req map[string]any, p *core.Port) error {
 	return r.do("ProcessUpdatePort", func() error { return r.d.ProcessUpdatePort(ctx, tx, req, p) })
 }
 

@@ -36,7 +36,7 @@ import (
 // both cases.
 type ExtensionDriver struct {
 	p   *process[extConn]
-	txs *pending[core.Tx]
+	txs *pending[core.ExtensionTx]
 }
 
 var (
@@ -57,7 +57,7 @@ type extConn struct {
 // call Initialize: the orchestrator does. An error means the driver could
 // not be started; nothing is left running.
 func LoadExtensionDriver(ctx context.Context, cfg Config) (*ExtensionDriver, error) {
-	txs := newPending[core.Tx]()
+	txs := newPending[core.ExtensionTx]()
 	srv := &txServer{calls: txs}
 	spec := &kindSpec[extConn]{
 		kind:        base.KindExtension,
@@ -138,7 +138,7 @@ type (
 
 // process runs a Process* hook on res, whose Extra map is *extra, with tx
 // reachable for the driver's callbacks during the call.
-func (d *ExtensionDriver) process(ctx context.Context, method string, tx core.Tx, req map[string]any, res any, extra *map[string]any, rpc processRPC) error {
+func (d *ExtensionDriver) process(ctx context.Context, method string, tx core.ExtensionTx, req map[string]any, res any, extra *map[string]any, rpc processRPC) error {
 	reqJSON, err := wire.Extra(req)
 	if err != nil {
 		return extEncodeError(err)
@@ -216,12 +216,12 @@ func sameJSON(old, v any) bool {
 }
 
 // ProcessCreateNetwork calls the driver's hook.
-func (d *ExtensionDriver) ProcessCreateNetwork(ctx context.Context, tx core.Tx, req map[string]any, n *core.Network) error {
+func (d *ExtensionDriver) ProcessCreateNetwork(ctx context.Context, tx core.ExtensionTx, req map[string]any, n *core.Network) error {
 	return d.process(ctx, "ProcessCreateNetwork", tx, req, n, &n.Extra, edpb.ExtensionDriverClient.ProcessCreateNetwork)
 }
 
 // ProcessUpdateNetwork calls the driver's hook.
-func (d *ExtensionDriver) ProcessUpdateNetwork(ctx context.Context, tx core.Tx, req map[string]any, n *core.Network) error {
+func (d *ExtensionDriver) ProcessUpdateNetwork(ctx context.Context, tx core.ExtensionTx, req map[string]any, n *core.Network) error {
 	return d.process(ctx, "ProcessUpdateNetwork", tx, req, n, &n.Extra, edpb.ExtensionDriverClient.ProcessUpdateNetwork)
 }
 
@@ -231,12 +231,12 @@ func (d *ExtensionDriver) ExtendNetwork(ctx context.Context, n *core.Network) er
 }
 
 // ProcessCreateSubnet calls the driver's hook.
-func (d *ExtensionDriver) ProcessCreateSubnet(ctx context.Context, tx core.Tx, req map[string]any, s *core.Subnet) error {
+func (d *ExtensionDriver) ProcessCreateSubnet(ctx context.Context, tx core.ExtensionTx, req map[string]any, s *core.Subnet) error {
 	return d.process(ctx, "ProcessCreateSubnet", tx, req, s, &s.Extra, edpb.ExtensionDriverClient.ProcessCreateSubnet)
 }
 
 // ProcessUpdateSubnet calls the driver's hook.
-func (d *ExtensionDriver) ProcessUpdateSubnet(ctx context.Context, tx core.Tx, req map[string]any, s *core.Subnet) error {
+func (d *ExtensionDriver) ProcessUpdateSubnet(ctx context.Context, tx core.ExtensionTx, req map[string]any, s *core.Subnet) error {
 	return d.process(ctx, "ProcessUpdateSubnet", tx, req, s, &s.Extra, edpb.ExtensionDriverClient.ProcessUpdateSubnet)
 }
 
@@ -246,12 +246,12 @@ func (d *ExtensionDriver) ExtendSubnet(ctx context.Context, s *core.Subnet) erro
 }
 
 // ProcessCreatePort calls the driver's hook.
-func (d *ExtensionDriver) ProcessCreatePort(ctx context.Context, tx core.Tx, req map[string]any, p *core.Port) error {
+func (d *ExtensionDriver) ProcessCreatePort(ctx context.Context, tx core.ExtensionTx, req map[string]any, p *core.Port) error {
 	return d.process(ctx, "ProcessCreatePort", tx, req, p, &p.Extra, edpb.ExtensionDriverClient.ProcessCreatePort)
 }
 
 // ProcessUpdatePort calls the driver's hook.
-func (d *ExtensionDriver) ProcessUpdatePort(ctx context.Context, tx core.Tx, req map[string]any, p *core.Port) error {
+func (d *ExtensionDriver) ProcessUpdatePort(ctx context.Context, tx core.ExtensionTx, req map[string]any, p *core.Port) error {
 	return d.process(ctx, "ProcessUpdatePort", tx, req, p, &p.Extra, edpb.ExtensionDriverClient.ProcessUpdatePort)
 }
 
@@ -264,13 +264,13 @@ func (d *ExtensionDriver) ExtendPort(ctx context.Context, p *core.Port) error {
 // the Process* call it names, while that call is in progress.
 type txServer struct {
 	edpb.UnimplementedTransactionServer
-	calls *pending[core.Tx]
+	calls *pending[core.ExtensionTx]
 }
 
 // read runs f on the call's transaction and answers its result as JSON.
-func read[T any](s *txServer, callID uint64, f func(core.Tx) (T, error)) (*edpb.ResourceResponse, error) {
+func read[T any](s *txServer, callID uint64, f func(core.ExtensionTx) (T, error)) (*edpb.ResourceResponse, error) {
 	var data []byte
-	err := s.calls.with(callID, "extension driver", func(tx core.Tx) error {
+	err := s.calls.with(callID, "extension driver", func(tx core.ExtensionTx) error {
 		v, err := f(tx)
 		if err != nil {
 			return wire.ToStatus(err)
@@ -297,27 +297,27 @@ func listOptions(data []byte) (*core.ListOptions, error) {
 
 // GetNetwork reads a network in the call's transaction.
 func (s *txServer) GetNetwork(ctx context.Context, req *edpb.GetRequest) (*edpb.ResourceResponse, error) {
-	return read(s, req.CallId, func(tx core.Tx) (*core.Network, error) { return tx.GetNetwork(ctx, req.Id) })
+	return read(s, req.CallId, func(tx core.ExtensionTx) (*core.Network, error) { return tx.GetNetwork(ctx, req.Id) })
 }
 
 // GetSubnet reads a subnet in the call's transaction.
 func (s *txServer) GetSubnet(ctx context.Context, req *edpb.GetRequest) (*edpb.ResourceResponse, error) {
-	return read(s, req.CallId, func(tx core.Tx) (*core.Subnet, error) { return tx.GetSubnet(ctx, req.Id) })
+	return read(s, req.CallId, func(tx core.ExtensionTx) (*core.Subnet, error) { return tx.GetSubnet(ctx, req.Id) })
 }
 
 // GetPort reads a port in the call's transaction.
 func (s *txServer) GetPort(ctx context.Context, req *edpb.GetRequest) (*edpb.ResourceResponse, error) {
-	return read(s, req.CallId, func(tx core.Tx) (*core.Port, error) { return tx.GetPort(ctx, req.Id) })
+	return read(s, req.CallId, func(tx core.ExtensionTx) (*core.Port, error) { return tx.GetPort(ctx, req.Id) })
 }
 
 // GetSegment reads a segment in the call's transaction.
 func (s *txServer) GetSegment(ctx context.Context, req *edpb.GetRequest) (*edpb.ResourceResponse, error) {
-	return read(s, req.CallId, func(tx core.Tx) (*core.Segment, error) { return tx.GetSegment(ctx, req.Id) })
+	return read(s, req.CallId, func(tx core.ExtensionTx) (*core.Segment, error) { return tx.GetSegment(ctx, req.Id) })
 }
 
 // NetworkSegments reads a network's segments in the call's transaction.
 func (s *txServer) NetworkSegments(ctx context.Context, req *edpb.NetworkSegmentsRequest) (*edpb.ResourceResponse, error) {
-	return read(s, req.CallId, func(tx core.Tx) ([]core.Segment, error) {
+	return read(s, req.CallId, func(tx core.ExtensionTx) ([]core.Segment, error) {
 		return tx.NetworkSegments(ctx, req.NetworkId, req.IncludeDynamic)
 	})
 }
@@ -328,7 +328,7 @@ func (s *txServer) ListNetworks(ctx context.Context, req *edpb.ListRequest) (*ed
 	if err != nil {
 		return nil, err
 	}
-	return read(s, req.CallId, func(tx core.Tx) ([]*core.Network, error) { return tx.ListNetworks(ctx, opts) })
+	return read(s, req.CallId, func(tx core.ExtensionTx) ([]*core.Network, error) { return tx.ListNetworks(ctx, opts) })
 }
 
 // ListSubnets lists subnets in the call's transaction.
@@ -337,7 +337,7 @@ func (s *txServer) ListSubnets(ctx context.Context, req *edpb.ListRequest) (*edp
 	if err != nil {
 		return nil, err
 	}
-	return read(s, req.CallId, func(tx core.Tx) ([]*core.Subnet, error) { return tx.ListSubnets(ctx, opts) })
+	return read(s, req.CallId, func(tx core.ExtensionTx) ([]*core.Subnet, error) { return tx.ListSubnets(ctx, opts) })
 }
 
 // ListPorts lists ports in the call's transaction.
@@ -346,5 +346,5 @@ func (s *txServer) ListPorts(ctx context.Context, req *edpb.ListRequest) (*edpb.
 	if err != nil {
 		return nil, err
 	}
-	return read(s, req.CallId, func(tx core.Tx) ([]*core.Port, error) { return tx.ListPorts(ctx, opts) })
+	return read(s, req.CallId, func(tx core.ExtensionTx) ([]*core.Port, error) { return tx.ListPorts(ctx, opts) })
 }

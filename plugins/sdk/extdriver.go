@@ -3,10 +3,8 @@ package sdk
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
-	"net/netip"
 	"slices"
 
 	"github.com/hashicorp/go-hclog"
@@ -18,11 +16,6 @@ import (
 	"github.com/ml2go/ml2go/plugins/internal/wire"
 	edpb "github.com/ml2go/ml2go/plugins/proto/extdriver/v1"
 )
-
-// ErrNotAvailable is wrapped by the error of a core.Tx method that an
-// out-of-process extension driver cannot use: only the reading methods
-// listed in the package documentation cross the process boundary.
-var ErrNotAvailable = errors.New("not available to an out-of-process extension driver")
 
 // registerExt returns what registers the service of the extension driver
 // d, with its connection to the host's transaction reads.
@@ -70,7 +63,7 @@ func (s *extServer) Initialize(ctx context.Context, _ *edpb.InitializeRequest) (
 // processHook runs a Process* hook of the driver on the resource of req,
 // with the host's transaction, and answers the resource's Extra map.
 func processHook[T any](ctx context.Context, s *extServer, req *edpb.ProcessRequest, extra func(*T) map[string]any,
-	hook func(context.Context, core.Tx, map[string]any, *T) error,
+	hook func(context.Context, core.ExtensionTx, map[string]any, *T) error,
 ) (*edpb.ExtraResponse, error) {
 	res, err := wire.Decode[T](req.ResourceJson)
 	if err != nil {
@@ -163,17 +156,15 @@ func (s *extServer) ExtendPort(ctx context.Context, req *edpb.ExtendRequest) (*e
 	return extendHook(ctx, req, portExtra, s.d.ExtendPort)
 }
 
-// remoteTx is the core.Tx of one Process* call: its reading methods read
-// in the host's transaction; the others fail with ErrNotAvailable.
-//
-// It embeds a nil core.Tx only so that it keeps compiling when core.Tx
-// grows: a method added there and not here would panic. Every method of
-// core.Tx is defined below.
+// remoteTx is the core.ExtensionTx of one Process* call: each of its
+// methods reads in the host's transaction, through a callback into the
+// host.
 type remoteTx struct {
-	core.Tx
 	host   *hostConn[edpb.TransactionClient]
 	callID uint64
 }
+
+var _ core.ExtensionTx = (*remoteTx)(nil)
 
 // txCall runs one reading callback and decodes its JSON answer into a T.
 func txCall[T any](ctx context.Context, t *remoteTx, method string,
@@ -261,153 +252,4 @@ func (t *remoteTx) ListSubnets(ctx context.Context, opts *core.ListOptions) ([]*
 // ListPorts lists ports in the host's transaction.
 func (t *remoteTx) ListPorts(ctx context.Context, opts *core.ListOptions) ([]*core.Port, error) {
 	return txCall[[]*core.Port](ctx, t, "ListPorts", t.list(opts, edpb.TransactionClient.ListPorts))
-}
-
-// notAvailable is the error of the methods that do not cross the process
-// boundary.
-func notAvailable(method string) error {
-	return fmt.Errorf("core.Tx.%s: %w", method, ErrNotAvailable)
-}
-
-// The methods below are not available to an out-of-process extension
-// driver.
-
-func (*remoteTx) ReserveSegment(context.Context, core.SegmentKey) (bool, error) {
-	return false, notAvailable("ReserveSegment")
-}
-
-func (*remoteTx) AllocateSegment(context.Context, string, string, []core.SegmentRange) (int64, bool, error) {
-	return 0, false, notAvailable("AllocateSegment")
-}
-
-func (*remoteTx) ReleaseSegment(context.Context, core.SegmentKey) (bool, error) {
-	return false, notAvailable("ReleaseSegment")
-}
-
-func (*remoteTx) SegmentAllocated(context.Context, core.SegmentKey) (bool, error) {
-	return false, notAvailable("SegmentAllocated")
-}
-
-func (*remoteTx) CreateNetwork(context.Context, *core.Network) error {
-	return notAvailable("CreateNetwork")
-}
-
-func (*remoteTx) GetNetworkSubnets(context.Context, string) (*core.Network, []*core.Subnet, error) {
-	return nil, nil, notAvailable("GetNetworkSubnets")
-}
-
-func (*remoteTx) UpdateNetwork(context.Context, *core.Network) error {
-	return notAvailable("UpdateNetwork")
-}
-
-func (*remoteTx) DeleteNetwork(context.Context, string) error { return notAvailable("DeleteNetwork") }
-
-func (*remoteTx) CreateSegment(context.Context, *core.Segment) error {
-	return notAvailable("CreateSegment")
-}
-
-func (*remoteTx) SetSegmentationID(context.Context, string, int64) error {
-	return notAvailable("SetSegmentationID")
-}
-
-func (*remoteTx) UpdateSegment(context.Context, *core.Segment) error {
-	return notAvailable("UpdateSegment")
-}
-
-func (*remoteTx) DeleteSegment(context.Context, string) error { return notAvailable("DeleteSegment") }
-
-func (*remoteTx) ListSegments(context.Context, *core.ListOptions) ([]*core.Segment, error) {
-	return nil, notAvailable("ListSegments")
-}
-
-func (*remoteTx) CreateSubnet(context.Context, *core.Subnet) error {
-	return notAvailable("CreateSubnet")
-}
-
-func (*remoteTx) UpdateSubnet(context.Context, *core.Subnet) error {
-	return notAvailable("UpdateSubnet")
-}
-
-func (*remoteTx) DeleteSubnet(context.Context, string) error { return notAvailable("DeleteSubnet") }
-
-func (*remoteTx) CreatePort(context.Context, *core.Port) error { return notAvailable("CreatePort") }
-
-func (*remoteTx) CreatePortWithIP(context.Context, *core.Port, core.IPAllocation) (bool, error) {
-	return false, notAvailable("CreatePortWithIP")
-}
-
-func (*remoteTx) UpdatePort(context.Context, *core.Port) error { return notAvailable("UpdatePort") }
-
-func (*remoteTx) DeletePort(context.Context, string) error { return notAvailable("DeletePort") }
-
-func (*remoteTx) AllocateIP(context.Context, core.IPAllocation) (bool, error) {
-	return false, notAvailable("AllocateIP")
-}
-
-func (*remoteTx) ReleaseIP(context.Context, string, netip.Addr) error {
-	return notAvailable("ReleaseIP")
-}
-
-func (*remoteTx) AllocatedIPs(context.Context, string, netip.Addr, netip.Addr, int) ([]netip.Addr, error) {
-	return nil, notAvailable("AllocatedIPs")
-}
-
-func (*remoteTx) SubnetAllocations(context.Context, string) ([]core.IPAllocation, error) {
-	return nil, notAvailable("SubnetAllocations")
-}
-
-func (*remoteTx) UpsertAgent(context.Context, *core.Agent) (bool, error) {
-	return false, notAvailable("UpsertAgent")
-}
-
-func (*remoteTx) GetAgent(context.Context, string) (*core.Agent, error) {
-	return nil, notAvailable("GetAgent")
-}
-
-func (*remoteTx) UpdateAgent(context.Context, *core.Agent) error { return notAvailable("UpdateAgent") }
-
-func (*remoteTx) DeleteAgent(context.Context, string) error { return notAvailable("DeleteAgent") }
-
-func (*remoteTx) ListAgents(context.Context, *core.ListOptions) ([]*core.Agent, error) {
-	return nil, notAvailable("ListAgents")
-}
-
-func (*remoteTx) AddHostChange(context.Context, *core.HostChange) error {
-	return notAvailable("AddHostChange")
-}
-
-func (*remoteTx) HostChanges(context.Context, int64) ([]core.HostChange, int64, error) {
-	return nil, 0, notAvailable("HostChanges")
-}
-
-func (*remoteTx) PruneHostChanges(context.Context, int64) error {
-	return notAvailable("PruneHostChanges")
-}
-
-func (*remoteTx) ProjectQuotas(context.Context, string) (map[string]int, error) {
-	return nil, notAvailable("ProjectQuotas")
-}
-
-func (*remoteTx) SetProjectQuotas(context.Context, string, map[string]int) error {
-	return notAvailable("SetProjectQuotas")
-}
-
-func (*remoteTx) DeleteProjectQuotas(context.Context, string) error {
-	return notAvailable("DeleteProjectQuotas")
-}
-
-func (*remoteTx) ListProjectQuotas(context.Context) (map[string]map[string]int, error) {
-	return nil, notAvailable("ListProjectQuotas")
-}
-
-func (*remoteTx) CountResources(context.Context, string, ...string) (map[string]int, error) {
-	return nil, notAvailable("CountResources")
-}
-
-func (*remoteTx) QuotaUsage(context.Context, string, string, int) (int, int, error) {
-	return 0, 0, notAvailable("QuotaUsage")
-}
-
-func (*remoteTx) IPUsage(context.Context, *core.ListOptions) ([]core.IPUsage, error) {
-	return nil, notAvailable("IPUsage")
 }

@@ -29,10 +29,9 @@
 // the host. Inside ReserveProviderSegment, AllocateTenantSegment and
 // ReleaseSegment of a type driver, the core.SegmentAllocator acts in the
 // host's transaction. Inside the Process* hooks of an extension driver, the
-// core.Tx reads in the host's transaction; only its reading methods
-// (GetNetwork, GetSubnet, GetPort, GetSegment, NetworkSegments,
-// ListNetworks, ListSubnets, ListPorts) are available, the others fail with
-// an error. All of them are valid only until the hook returns. SetBinding
+// core.ExtensionTx reads in the host's transaction (GetNetwork, GetSubnet,
+// GetPort, GetSegment, NetworkSegments, ListNetworks, ListSubnets,
+// ListPorts: all it has). All of them are valid only until the hook returns. SetBinding
 // and ContinueBinding cannot return an error: if the host cannot be
 // reached, the hook returns that error instead. The callbacks go on the
 // call channel when the host names its end of it in the environment

@@ -59,7 +59,7 @@ func (widgetPorts) ExtensionAttributes() map[string][]string {
 }
 
 // ProcessCreatePort checks widget_id and stores it with the port.
-func (d widgetPorts) ProcessCreatePort(_ context.Context, _ core.Tx, req map[string]any, p *core.Port) error {
+func (d widgetPorts) ProcessCreatePort(_ context.Context, _ core.ExtensionTx, req map[string]any, p *core.Port) error {
 	s := d.s
 	v, ok := req["widget_id"]
 	if !ok {

@@ -172,12 +172,12 @@ func (p extensionPlugin) extend(hook func(*host.ExtensionDriver) error) error {
 }
 
 // ProcessCreateNetwork calls the running driver's hook.
-func (p extensionPlugin) ProcessCreateNetwork(ctx context.Context, tx core.Tx, req map[string]any, n *core.Network) error {
+func (p extensionPlugin) ProcessCreateNetwork(ctx context.Context, tx core.ExtensionTx, req map[string]any, n *core.Network) error {
 	return p.process(func(d *host.ExtensionDriver) error { return d.ProcessCreateNetwork(ctx, tx, req, n) })
 }
 
 // ProcessUpdateNetwork calls the running driver's hook.
-func (p extensionPlugin) ProcessUpdateNetwork(ctx context.Context, tx core.Tx, req map[string]any, n *core.Network) error {
+func (p extensionPlugin) ProcessUpdateNetwork(ctx context.Context, tx core.ExtensionTx, req map[string]any, n *core.Network) error {
 	return p.process(func(d *host.ExtensionDriver) error { return d.ProcessUpdateNetwork(ctx, tx, req, n) })
 }
 
@@ -187,12 +187,12 @@ func (p extensionPlugin) ExtendNetwork(ctx context.Context, n *core.Network) err
 }
 
 // ProcessCreateSubnet calls the running driver's hook.
-func (p extensionPlugin) ProcessCreateSubnet(ctx context.Context, tx core.Tx, req map[string]any, s *core.Subnet) error {
+func (p extensionPlugin) ProcessCreateSubnet(ctx context.Context, tx core.ExtensionTx, req map[string]any, s *core.Subnet) error {
 	return p.process(func(d *host.ExtensionDriver) error { return d.ProcessCreateSubnet(ctx, tx, req, s) })
 }
 
 // ProcessUpdateSubnet calls the running driver's hook.
-func (p extensionPlugin) ProcessUpdateSubnet(ctx context.Context, tx core.Tx, req map[string]any, s *core.Subnet) error {
+func (p extensionPlugin) ProcessUpdateSubnet(ctx context.Context, tx core.ExtensionTx, req map[string]any, s *core.Subnet) error {
 	return p.process(func(d *host.ExtensionDriver) error { return d.ProcessUpdateSubnet(ctx, tx, req, s) })
 }
 
@@ -202,12 +202,12 @@ func (p extensionPlugin) ExtendSubnet(ctx context.Context, s *core.Subnet) error
 }
 
 // ProcessCreatePort calls the running driver's hook.
-func (p extensionPlugin) ProcessCreatePort(ctx context.Context, tx core.Tx, req map[string]any, port *core.Port) error {
+func (p extensionPlugin) ProcessCreatePort(ctx context.Context, tx core.ExtensionTx, req map[string]any, port *core.Port) error {
 	return p.process(func(d *host.ExtensionDriver) error { return d.ProcessCreatePort(ctx, tx, req, port) })
 }
 
 // ProcessUpdatePort calls the running driver's hook.
-func (p extensionPlugin) ProcessUpdatePort(ctx context.Context, tx core.Tx, req map[string]any, port *core.Port) error {
+func (p extensionPlugin) ProcessUpdatePort(ctx context.Context, tx core.ExtensionTx, req map[string]any, port *core.Port) error {
 	return p.process(func(d *host.ExtensionDriver) error { return d.ProcessUpdatePort(ctx, tx, req, port) })
 }
 

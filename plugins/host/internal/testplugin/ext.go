@@ -97,7 +97,7 @@ func colorOf(extra map[string]any) string {
 }
 
 // ProcessCreateNetwork stores the requested color, or the default.
-func (*extDriver) ProcessCreateNetwork(_ context.Context, _ core.Tx, req map[string]any, n *core.Network) error {
+func (*extDriver) ProcessCreateNetwork(_ context.Context, _ core.ExtensionTx, req map[string]any, n *core.Network) error {
 	c, ok, err := requested(req, n.Name, failCreate)
 	if err != nil {
 		return err
@@ -111,7 +111,7 @@ func (*extDriver) ProcessCreateNetwork(_ context.Context, _ core.Tx, req map[str
 
 // ProcessUpdateNetwork stores the requested color, or keeps the current
 // one.
-func (*extDriver) ProcessUpdateNetwork(_ context.Context, _ core.Tx, req map[string]any, n *core.Network) error {
+func (*extDriver) ProcessUpdateNetwork(_ context.Context, _ core.ExtensionTx, req map[string]any, n *core.Network) error {
 	c, ok, err := requested(req, n.Name, failUpdate)
 	if err != nil {
 		return err
@@ -131,7 +131,7 @@ func (*extDriver) ExtendNetwork(_ context.Context, n *core.Network) error {
 
 // ProcessCreatePort stores the requested color, or the network's, which
 // it reads in the transaction.
-func (*extDriver) ProcessCreatePort(ctx context.Context, tx core.Tx, req map[string]any, p *core.Port) error {
+func (*extDriver) ProcessCreatePort(ctx context.Context, tx core.ExtensionTx, req map[string]any, p *core.Port) error {
 	c, ok, err := requested(req, p.Name, failCreate)
 	if err != nil {
 		return err
@@ -148,7 +148,7 @@ func (*extDriver) ProcessCreatePort(ctx context.Context, tx core.Tx, req map[str
 }
 
 // ProcessUpdatePort stores the requested color, or keeps the current one.
-func (*extDriver) ProcessUpdatePort(_ context.Context, _ core.Tx, req map[string]any, p *core.Port) error {
+func (*extDriver) ProcessUpdatePort(_ context.Context, _ core.ExtensionTx, req map[string]any, p *core.Port) error {
 	c, ok, err := requested(req, p.Name, failUpdate)
 	if err != nil {
 		return err
