@@ -40,9 +40,10 @@ type Service interface {
 // accepts in request bodies and shows in views as it does every
 // extension driver's; its Process* hooks get them inside the resource's
 // transaction, where they validate them (an error refuses the request
-// and changes nothing), write the service's own rows through the
-// transaction and set what the view shows in the resource's Extra, which
-// is stored with it.
+// and changes nothing) and set what the view shows in the resource's
+// Extra, which is stored with it. A service that also keeps them in
+// tables of its own writes its rows from its BeforeCommit subscriber,
+// which sees the resource, Extra included, and the transaction.
 type ExtensionProvider interface {
 	ExtensionDriver() core.ExtensionDriver
 }
@@ -196,7 +197,7 @@ func (v *View) Value(k string, x any) {
 // (core.NotFoundError, core.BadRequest, core.Typed, ...), which are mapped
 // to statuses and bodies as every error of the API is. Get, List, View,
 // ID and ProjectID are required; without Create, Update or Delete that
-// method is refused (405).
+// method has no route, and is refused (405) before its body is read.
 type Collection[T any] struct {
 	// Name is the singular name, the key of one item in bodies
 	// ("router"), and Collection the plural, the path and the key of
@@ -299,7 +300,6 @@ func (k *Collection[T]) register(a *API, handle func(string, handlerFunc)) {
 		}
 		return it, nil
 	}
-	unsupported := methodNotAllowedError
 	kd := &kind[T]{
 		res:     res,
 		id:      k.ID,
@@ -316,18 +316,12 @@ func (k *Collection[T]) register(a *API, handle func(string, handlerFunc)) {
 			return slices.DeleteFunc(items, func(it *T) bool { return !visible(c, it) }), nil
 		},
 		create: func(ctx context.Context, c *caller, b body) (*T, error) {
-			if k.Create == nil {
-				return nil, unsupported()
-			}
 			if err := pol["create"].check(c, "create_"+k.Name, b, &target{owner: true}); err != nil {
 				return nil, err
 			}
 			return k.Create(ctx, public(c), Body(b))
 		},
 		update: func(ctx context.Context, c *caller, id string, b body, rev *int64) (*T, error) {
-			if k.Update == nil {
-				return nil, unsupported()
-			}
 			if rev != nil && k.Revision != nil {
 				it, err := get(ctx, c, id)
 				if err != nil {
@@ -341,7 +335,9 @@ func (k *Collection[T]) register(a *API, handle func(string, handlerFunc)) {
 		},
 		delete: func(ctx context.Context, c *caller, id string) error {
 			if k.Delete == nil {
-				return unsupported()
+				// Only a failed bulk create, undoing its items, gets
+				// here: they stay, and the failure is logged.
+				return methodNotAllowedError()
 			}
 			return k.Delete(ctx, public(c), id)
 		},
@@ -349,7 +345,18 @@ func (k *Collection[T]) register(a *API, handle func(string, handlerFunc)) {
 			return pol[action].check(c, action+"_"+k.Name, b, &target{owner: k.ProjectID(it) == c.project})
 		},
 	}
-	routes(a, handle, kd, k.Revision)
+	base := "/v2.0/" + k.Collection
+	handle("GET "+base, serveList(kd))
+	handle("GET "+base+"/{id}", serveShow(kd))
+	if k.Create != nil {
+		handle("POST "+base, serveCreate(a, kd))
+	}
+	if k.Update != nil {
+		handle("PUT "+base+"/{id}", serveUpdate(kd))
+	}
+	if k.Delete != nil {
+		handle("DELETE "+base+"/{id}", serveDelete(kd, k.Revision))
+	}
 }
 
 // reservedCollections are the paths of /v2.0 the API serves itself.

@@ -398,3 +398,32 @@ func (e *env) doIfMatch(as who, method, path, body, match string) reply {
 	require.NoError(e.t, json.Unmarshal(raw, &r.body), "body %s", raw)
 	return r
 }
+
+// TestServiceReadOnlyCollection checks that a collection without create,
+// update and delete refuses them as methods the path does not allow.
+func TestServiceReadOnlyCollection(t *testing.T) {
+	e, _ := newServiceEnv(t)
+	items := []*widget{{ID: "r1", ProjectID: demoProject, Name: "fixed"}}
+	ro := &api.Collection[widget]{
+		Name: "fixture", Collection: "fixtures",
+		ID:        func(w *widget) string { return w.ID },
+		ProjectID: func(w *widget) string { return w.ProjectID },
+		View:      func(v *api.View, w *widget, _ api.Caller) { v.String("id", w.ID) },
+		Get: func(_ context.Context, _ api.Caller, id string) (*widget, error) {
+			return items[0], nil
+		},
+		List: func(context.Context, api.Caller, *core.ListOptions) ([]*widget, error) { return items, nil },
+	}
+	h, err := api.New(api.Config{Plugin: e.plugin, Auth: testAuth,
+		Services: []api.Service{fixedService{"fixtures", api.ServiceAPI{Collections: []api.Resource{ro}}}}})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	ro2 := &env{t: t, srv: srv, plugin: e.plugin}
+
+	assert.Len(t, ro2.do(demo, "GET", "/v2.0/fixtures", nil).list(t, "fixtures"), 1)
+	assert.Equal(t, "r1", ro2.do(demo, "GET", "/v2.0/fixtures/r1", nil).ok(t, 200, "fixture")["id"])
+	ro2.do(demo, "POST", "/v2.0/fixtures", `{"fixture": {"colour": "red"}}`).fails(t, 405, "HTTPMethodNotAllowed")
+	ro2.do(demo, "PUT", "/v2.0/fixtures/r1", `{"fixture": {}}`).fails(t, 405, "HTTPMethodNotAllowed")
+	ro2.do(demo, "DELETE", "/v2.0/fixtures/r1", nil).fails(t, 405, "HTTPMethodNotAllowed")
+}

@@ -1,8 +1,8 @@
 // Package server assembles the reference ml2go server from its
 // configuration: the store, the driver registry (built-in drivers and
 // out-of-process mechanism, type and extension drivers, which it starts
-// and supervises), the ML2 plugin, quotas, authentication and the API
-// handler. ml2go-server is
+// and supervises), the service plugins, the ML2 plugin, quotas,
+// authentication and the API handler. ml2go-server is
 // a thin command around it; tests and benchmarks run it in-process.
 package server
 
@@ -78,10 +78,10 @@ type Options struct {
 	DataDir string
 	// Logger receives the server's logs. Nil discards.
 	Logger hclog.Logger
-	// Registry, when set, has more drivers to choose from (a vendor's,
-	// or test doubles); the built-in ones are added to it. Its mechanism
-	// drivers are reported as kind "builtin" (in process), except a
-	// *host.Driver, reported with its own health.
+	// Registry, when set, has more drivers and service plugins to choose
+	// from (a vendor's, or test doubles); the built-in ones are added to
+	// it. Its mechanism drivers are reported as kind "builtin" (in
+	// process), except a *host.Driver, reported with its own health.
 	Registry *core.Registry
 }
 
@@ -151,6 +151,14 @@ func (d *drivers) close() error {
 // running, networks of its type can neither be created nor deleted; while
 // an extension driver is not running, creates and updates fail and reads
 // show what is stored.
+//
+// The service plugins of [DEFAULT] service_plugins are those of
+// Options.Registry or built in (ServicePlugins); "segments" is accepted
+// and does nothing, core serving segments anyway. Their tables are
+// migrated when the store opens, their collections and extensions
+// served, and those that add attributes to core resources run as
+// extension drivers named after them (see api.ExtensionProvider). A name
+// that is no service stops New (config.ErrUnknownServicePlugin).
 func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error) {
 	log := opts.Logger
 	if log == nil {
@@ -188,11 +196,15 @@ func (s *Server) build(ctx context.Context, reg *core.Registry, opts Options) er
 			return fmt.Errorf("server: data directory: %w", err)
 		}
 	}
-	var err error
+	services, err := servicePlugins(reg, cfg, s.log)
+	if err != nil {
+		return err
+	}
 	if s.dsn, err = cfg.DatabaseDSN(opts.DataDir); err != nil {
 		return err
 	}
-	if s.store, err = sqlstore.Open(ctx, s.dsn, sqlstore.WithLogger(s.log.Named("store"))); err != nil {
+	storeOpts := append([]sqlstore.Option{sqlstore.WithLogger(s.log.Named("store"))}, services.storeOptions()...)
+	if s.store, err = sqlstore.Open(ctx, s.dsn, storeOpts...); err != nil {
 		return err
 	}
 	quotas := quota.New(s.store, cfg.QuotaDefaults())
@@ -200,6 +212,7 @@ func (s *Server) build(ctx context.Context, reg *core.Registry, opts Options) er
 	mc.Logger = s.log.Named("ml2")
 	mc.DefaultProjectID = auth.NoauthProjectID
 	mc.Quotas = quotas
+	services.configure(&mc)
 	// The agent channel learns of changes through the registry's events,
 	// after the mechanism drivers' postcommits.
 	agents := agentserver.New(s.log.Named("agents"))
@@ -221,6 +234,7 @@ func (s *Server) build(ctx context.Context, reg *core.Registry, opts Options) er
 		Auth:         authenticate,
 		Logger:       s.log.Named("api"),
 		DriverHealth: s.drivers.health,
+		Services:     services.api(),
 	})
 	if err != nil {
 		return err
