@@ -209,7 +209,8 @@ func (a *Agent) startLocked(ctx context.Context, rn *runner) {
 // it returns, stopped (its run in progress finished) but not closed: the
 // caller closes it. r starts at once, with its own Stats; the other
 // reconcilers go on undisturbed. Until r's first run, what the old one
-// last achieved (the ports it wired or held back) stands.
+// last achieved (the ports it wired or held back) stands. The L2
+// dataplane is replaced with dataplane.L2(d).
 func (a *Agent) Replace(r dataplane.Reconciler) (dataplane.Reconciler, error) {
 	a.mu.Lock()
 	i := slices.IndexFunc(a.runners, func(rn *runner) bool { return rn.r.Name() == r.Name() })

@@ -1,6 +1,7 @@
 package ovs
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -8,9 +9,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 
 	"github.com/ml2go/ml2go/reference/agent/dataplane"
+	"github.com/ml2go/ml2go/reference/netns"
 )
 
 // benchPorts is the size of the benchmark host.
@@ -78,12 +79,9 @@ func BenchmarkApply200Ports(b *testing.B) {
 func benchState(b *testing.B, sfx string) (*dataplane.State, []netlink.Link) {
 	b.Helper()
 	nsName := "ovb" + sfx
-	ns, err := newNamedNS(nsName)
+	ns, err := netns.New(context.Background(), nsName)
 	require.NoError(b, err)
-	b.Cleanup(func() {
-		_ = ns.Close()
-		_ = netns.DeleteNamed(nsName)
-	})
+	b.Cleanup(func() { _ = ns.Delete() })
 	s := &dataplane.State{Networks: map[string]*dataplane.Network{}, Ports: map[string]*dataplane.Port{}}
 	var nets []*dataplane.Network
 	for i := range benchNetworks {
@@ -111,7 +109,7 @@ func benchState(b *testing.B, sfx string) (*dataplane.State, []netlink.Link) {
 		la := netlink.NewLinkAttrs()
 		la.Name = p.Device
 		require.NoError(b, netlink.LinkAdd(&netlink.Veth{
-			LinkAttrs: la, PeerName: fmt.Sprintf("e%d", i), PeerNamespace: netlink.NsFd(int(ns)),
+			LinkAttrs: la, PeerName: fmt.Sprintf("e%d", i), PeerNamespace: netlink.NsFd(int(ns.NsHandle())),
 		}))
 		link, err := netlink.LinkByName(p.Device)
 		require.NoError(b, err)

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -20,12 +19,12 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/stretchr/testify/require"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 
 	"github.com/ml2go/ml2go/reference/agent/dataplane"
 	"github.com/ml2go/ml2go/reference/agent/ovs/ovstest"
+	"github.com/ml2go/ml2go/reference/netns"
 )
 
 // This file is the test environment: a running Open vSwitch, "VMs" that
@@ -130,7 +129,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // pair: the host end (the "tap") in the root namespace, eth0 inside.
 type vm struct {
 	name string
-	ns   netns.NsHandle
+	ns   *netns.Namespace
 	tap  string
 	mac  string
 	addr netip.Prefix
@@ -142,12 +141,11 @@ type vm struct {
 func newVM(tb testing.TB, name, portID, mac string, addr netip.Prefix) *vm {
 	tb.Helper()
 	v := &vm{name: name, tap: dataplane.TapName(portID), mac: mac, addr: addr}
-	ns, err := newNamedNS(name)
+	ns, err := netns.New(context.Background(), name)
 	require.NoError(tb, err, "create namespace %s", name)
 	v.ns = ns
 	tb.Cleanup(func() {
-		_ = ns.Close()
-		if err := netns.DeleteNamed(name); err != nil {
+		if err := ns.Delete(); err != nil {
 			tb.Logf("cleanup: delete namespace %s: %v", name, err)
 		}
 		if l, err := netlink.LinkByName(v.tap); err == nil {
@@ -159,20 +157,15 @@ func newVM(tb testing.TB, name, portID, mac string, addr netip.Prefix) *vm {
 	la := netlink.NewLinkAttrs()
 	la.Name = v.tap
 	require.NoError(tb, netlink.LinkAdd(&netlink.Veth{
-		LinkAttrs: la, PeerName: "eth0", PeerHardwareAddr: hw, PeerNamespace: netlink.NsFd(int(ns)),
+		LinkAttrs: la, PeerName: "eth0", PeerHardwareAddr: hw, PeerNamespace: netlink.NsFd(int(ns.NsHandle())),
 	}), "create veth %s", v.tap)
 
-	h, err := netlink.NewHandleAt(ns)
-	require.NoError(tb, err)
-	defer h.Close()
+	h := ns.Netlink()
 	eth0, err := h.LinkByName("eth0")
 	require.NoError(tb, err)
 	ipnet := &net.IPNet{IP: addr.Addr().AsSlice(), Mask: net.CIDRMask(addr.Bits(), addr.Addr().BitLen())}
 	require.NoError(tb, h.AddrAdd(eth0, &netlink.Addr{IPNet: ipnet}))
 	require.NoError(tb, h.LinkSetUp(eth0))
-	lo, err := h.LinkByName("lo")
-	require.NoError(tb, err)
-	require.NoError(tb, h.LinkSetUp(lo))
 	return v
 }
 
@@ -182,65 +175,6 @@ func (v *vm) port(portID, netID string) *dataplane.Port {
 		ID: portID, NetworkID: netID, MACAddress: v.mac, AdminStateUp: true,
 		FixedIPs: []netip.Addr{v.addr.Addr()}, Device: v.tap,
 	}
-}
-
-// newNamedNS creates a named network namespace without moving the
-// calling goroutine into it.
-func newNamedNS(name string) (netns.NsHandle, error) {
-	type result struct {
-		ns  netns.NsHandle
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{err: err}
-			return
-		}
-		defer orig.Close()
-		ns, err := netns.NewNamed(name)
-		if restoreErr := netns.Set(orig); restoreErr != nil {
-			// The thread is stuck in the new namespace: let it die with
-			// the goroutine instead of returning it to the scheduler.
-			ch <- result{ns: ns, err: errors.Join(err, restoreErr)}
-			return
-		}
-		runtime.UnlockOSThread()
-		ch <- result{ns: ns, err: err}
-	}()
-	r := <-ch
-	return r.ns, r.err
-}
-
-// inNS runs fn on a thread inside ns.
-func inNS(ns netns.NsHandle, fn func() error) error {
-	ch := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			ch <- err
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(ns); err != nil {
-			runtime.UnlockOSThread()
-			ch <- err
-			return
-		}
-		fnErr := fn()
-		if err := netns.Set(orig); err != nil {
-			ch <- errors.Join(fnErr, err)
-			return // the thread dies with the goroutine
-		}
-		runtime.UnlockOSThread()
-		ch <- fnErr
-	}()
-	return <-ch
 }
 
 // pinger sends ICMP echo requests from inside a VM.
@@ -255,7 +189,7 @@ type pinger struct {
 func (v *vm) newPinger(tb testing.TB) *pinger {
 	tb.Helper()
 	var conn *icmp.PacketConn
-	require.NoError(tb, inNS(v.ns, func() error {
+	require.NoError(tb, v.ns.Do(func() error {
 		var err error
 		conn, err = icmp.ListenPacket("ip4:icmp", "0.0.0.0")
 		return err

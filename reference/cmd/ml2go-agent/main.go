@@ -2,7 +2,8 @@
 // configuration files (linuxbridge_agent.ini or openvswitch_agent.ini, and
 // neutron.conf for [DEFAULT] host), reports to ml2go-server's agent
 // channel, watches the host's desired state, and programs the host with
-// the Linux bridge or Open vSwitch dataplane:
+// its reconcilers (package agent), of which the L2 one is the Linux bridge
+// or Open vSwitch dataplane:
 //
 //	ml2go-agent --config-file /etc/neutron/neutron.conf \
 //	            --config-file /etc/neutron/plugins/ml2/linuxbridge_agent.ini
