@@ -23,8 +23,9 @@
 // An agent that serves whole networks (a DHCP server, a router) asks with
 // network_wide=true: its state then also carries the subnets of each of
 // its networks and every port of them, wherever bound (NetworkPorts), and
-// its watch wakes for changes of those too. Agents that do not ask are
-// sent neither and woken by neither.
+// its watch wakes for changes of those too; resumed on a server that has
+// not served the host, it gets the whole state. Agents that do not ask
+// are sent neither and woken by neither.
 //
 // This package holds the messages, shared by both ends, and Client, the
 // agent's end.

@@ -211,6 +211,12 @@ func (s *Service) state(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if resumable && wide && !s.knowsCarried(host) {
+		// A network-wide watch needs every port of each network the host
+		// began to carry since rev, and this server cannot tell which
+		// those are: the whole state will do.
+		resumable = false
+	}
 	if resumable && !s.knowsCarried(host) {
 		// Resumed on a server that has not served this host: which
 		// networks it carries decides which changes concern it.

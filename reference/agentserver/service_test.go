@@ -286,3 +286,46 @@ func TestWatchRefusesABadNetworkWide(t *testing.T) {
 		})
 	}
 }
+
+// TestNetworkWideWatchResumedElsewhereIsWhole: a network-wide watch
+// resumed on a server that has not served the host gets the whole state,
+// with every port of a network the host began to carry meanwhile, those
+// that did not change too.
+func TestNetworkWideWatchResumedElsewhereIsWhole(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, "sqlite://"+t.TempDir()+"/ml2go.db")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	a := newReplica(t, store)
+	_, err = a.client.Report(ctx, &agentrpc.Report{Host: "h1", AgentType: fakeagent.AgentType,
+		Configurations: map[string]any{"tunnel_types": []any{"vxlan"}, "tunneling_ip": "192.0.2.1"}})
+	require.NoError(t, err)
+	// A network with an unbound port, which h1 does not carry yet.
+	net, err := a.plugin.CreateNetwork(ctx, &ml2.NetworkRequest{ProjectID: "p"})
+	require.NoError(t, err)
+	_, err = a.plugin.CreateSubnet(ctx, &ml2.SubnetRequest{ProjectID: "p", NetworkID: net.ID, IPVersion: 4,
+		CIDR: netip.MustParsePrefix("10.0.0.0/24")})
+	require.NoError(t, err)
+	unbound, err := a.plugin.CreatePort(ctx, &ml2.PortRequest{ProjectID: "p", NetworkID: net.ID})
+	require.NoError(t, err)
+	first, err := a.client.WatchState(ctx, &agentrpc.WatchRequest{Host: "h1", NetworkWide: true})
+	require.NoError(t, err)
+	require.Empty(t, first.Networks)
+
+	// While the agent is away, h1 gets a port on the network.
+	h1 := "h1"
+	mine, err := a.plugin.CreatePort(ctx, &ml2.PortRequest{ProjectID: "p", NetworkID: net.ID, HostID: &h1})
+	require.NoError(t, err)
+
+	b := newReplica(t, store)
+	d, err := b.client.WatchState(ctx, &agentrpc.WatchRequest{Host: "h1", Since: first.Revision, NetworkWide: true})
+	require.NoError(t, err)
+	assert.True(t, d.Full)
+	assert.ElementsMatch(t, []string{unbound.ID, mine.ID}, networkPortIDs(d))
+
+	// A watch that is not network-wide still resumes.
+	c := newReplica(t, store)
+	d, err = c.client.Watch(ctx, "h1", first.Revision, 0)
+	require.NoError(t, err)
+	assert.False(t, d.Full)
+}
