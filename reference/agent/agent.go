@@ -86,18 +86,23 @@ type Agent struct {
 	synced   bool // a watch has answered
 	resync   bool // the next watch asks for the whole state
 	wideSeen bool // the last watch was network-wide
-	revision string
-	networks map[string]*agentrpc.Network
-	ports    map[string]*agentrpc.Port
-	netPorts map[string]*agentrpc.NetworkPort // network-wide watches only
-	gen      uint64                           // bumped by every change of the cache
-	snap     *dataplane.State                 // the cache as of snapGen
-	snapGen  uint64
-	up       map[string]bool // ports reported wired
-	runners  []*runner       // runners[0] is L2's when hasL2
-	hasL2    bool
-	runCtx   context.Context // Run's, while it runs
-	runWG    sync.WaitGroup  // the runners' goroutines
+	// wideReported is when a report first said the agent watches
+	// network-wide; wideSettled that the watch asked for the whole state
+	// again NetworkWideSettle after it (see agentrpc).
+	wideReported time.Time
+	wideSettled  bool
+	revision     string
+	networks     map[string]*agentrpc.Network
+	ports        map[string]*agentrpc.Port
+	netPorts     map[string]*agentrpc.NetworkPort // network-wide watches only
+	gen          uint64                           // bumped by every change of the cache
+	snap         *dataplane.State                 // the cache as of snapGen
+	snapGen      uint64
+	up           map[string]bool // ports reported wired
+	runners      []*runner       // runners[0] is L2's when hasL2
+	hasL2        bool
+	runCtx       context.Context // Run's, while it runs
+	runWG        sync.WaitGroup  // the runners' goroutines
 }
 
 // runner is one reconciler and what the agent knows of its runs. Its
@@ -281,8 +286,24 @@ func (a *Agent) reportLoop(ctx context.Context) {
 		a.mu.Lock()
 		start := a.appliedLocked() == 0
 		a.mu.Unlock()
+		wide := a.networkWide()
+		conf := a.cfg.Configurations
+		if wide {
+			conf = maps.Clone(conf)
+			if conf == nil {
+				conf = map[string]any{}
+			}
+			conf[agentrpc.ConfigNetworkWide] = true
+		}
 		rep, err := a.client.Report(ctx, &agentrpc.Report{Host: a.cfg.Host, AgentType: a.cfg.AgentType,
-			Binary: a.cfg.Binary, Configurations: a.cfg.Configurations, StartFlag: start})
+			Binary: a.cfg.Binary, Configurations: conf, StartFlag: start})
+		if err == nil && wide {
+			a.mu.Lock()
+			if a.wideReported.IsZero() {
+				a.wideReported = time.Now()
+			}
+			a.mu.Unlock()
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			a.log.Warn("reporting state", "error", err)
@@ -308,15 +329,25 @@ func (a *Agent) watchLoop(ctx context.Context) {
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
 		wide := a.networkWide()
+		wait := a.cfg.WatchWait
 		a.mu.Lock()
 		since := a.revision
 		if a.resync || wide != a.wideSeen {
 			// Network-wide facts wanted (or no longer): start afresh.
 			since, a.resync = "", false
 		}
+		if wide && !a.wideSettled {
+			// Until every server records what concerns only network-wide
+			// hosts, some may not reach this one: once they do, the whole
+			// state again.
+			wait = min(wait, agentrpc.NetworkWideSettle)
+			if !a.wideReported.IsZero() && time.Since(a.wideReported) >= agentrpc.NetworkWideSettle {
+				since, a.wideSettled = "", true
+			}
+		}
 		a.mu.Unlock()
 		st, err := a.client.WatchState(ctx, &agentrpc.WatchRequest{Host: a.cfg.Host, Since: since,
-			Wait: a.cfg.WatchWait, NetworkWide: wide})
+			Wait: wait, NetworkWide: wide})
 		if err != nil {
 			if ctx.Err() != nil {
 				return

@@ -492,4 +492,13 @@ func TestNetworkWideReconcilerSeesTheWholeNetwork(t *testing.T) {
 	for _, n := range other.Networks {
 		assert.Empty(t, n.Subnets)
 	}
+
+	// h1 says it watches network-wide, for every server to know.
+	agents, err := s.plugin.ListAgents(ctx, nil)
+	require.NoError(t, err)
+	wide := map[string]any{}
+	for _, a := range agents {
+		wide[a.Host] = a.Configurations[agentrpc.ConfigNetworkWide]
+	}
+	assert.Equal(t, map[string]any{"h1": true, "h2": nil}, wide)
 }

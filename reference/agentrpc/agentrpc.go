@@ -25,7 +25,12 @@
 // its networks and every port of them, wherever bound (NetworkPorts), and
 // its watch wakes for changes of those too; resumed on a server that has
 // not served the host, it gets the whole state. Agents that do not ask
-// are sent neither and woken by neither.
+// are sent neither and woken by neither. Such an agent also reports
+// ConfigNetworkWide, from which every server sharing the store learns,
+// within NetworkWideSettle, to record the changes that concern only
+// network-wide hosts (until then, those made through other servers may
+// not reach it): NetworkWideSettle after that report, it asks for the
+// whole state once more.
 //
 // This package holds the messages, shared by both ends, and Client, the
 // agent's end.
@@ -33,6 +38,7 @@ package agentrpc
 
 import (
 	"net/netip"
+	"time"
 )
 
 // Paths of the channel, relative to the server's base URL.
@@ -41,6 +47,14 @@ const (
 	PathState   = "/ml2go/agent/v1/state"
 	PathDevices = "/ml2go/agent/v1/devices"
 )
+
+// ConfigNetworkWide is the Report configuration, true, of an agent that
+// watches network-wide.
+const ConfigNetworkWide = "network_wide"
+
+// NetworkWideSettle bounds the time every server takes to learn of an
+// agent reporting ConfigNetworkWide.
+const NetworkWideSettle = 3 * time.Second
 
 // Report is an agent's heartbeat (Neutron's report_state agent_state).
 type Report struct {

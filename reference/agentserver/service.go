@@ -21,9 +21,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -52,6 +54,10 @@ type Service struct {
 	mu      sync.Mutex
 	carried map[string]map[string]bool // host -> networks it was last told of
 
+	// wide is set once some host watches network-wide: from then on the
+	// changes that concern only such hosts are recorded too.
+	wide atomic.Bool
+
 	stop func() // stops the poller
 }
 
@@ -70,6 +76,9 @@ func (s *Service) Bind(ctx context.Context, p *ml2.Plugin) error {
 	s.plugin, s.store, s.downTime = p, p.Store(), p.AgentDownTime()
 	s.changes = newChangelog(s.store, DefaultChangelogSize)
 	if err := s.changes.sync(ctx); err != nil {
+		return err
+	}
+	if err := s.learnWide(ctx); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -108,6 +117,9 @@ func (s *Service) poll(ctx context.Context) {
 			s.log.Warn("reading the host change feed", "error", err)
 			continue
 		}
+		if err := s.learnWide(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("reading agents", "error", err)
+		}
 		s.changes.mu.Lock()
 		upTo := s.changes.rev - 2*int64(s.changes.size)
 		s.changes.mu.Unlock()
@@ -117,6 +129,30 @@ func (s *Service) poll(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// learnWide sets s.wide when an agent of the store reported that it
+// watches network-wide (agentrpc.ConfigNetworkWide), as one served by
+// another server sharing the store does. Once set, it reads nothing.
+func (s *Service) learnWide(ctx context.Context) error {
+	if s.wide.Load() {
+		return nil
+	}
+	var agents []*core.Agent
+	err := s.store.View(ctx, func(tx core.Tx) (err error) {
+		agents, err = tx.ListAgents(ctx, nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("agentserver: list agents: %w", err)
+	}
+	for _, a := range agents {
+		if v, _ := a.Configurations[agentrpc.ConfigNetworkWide].(bool); v {
+			s.wide.Store(true)
+			return nil
+		}
+	}
+	return nil
 }
 
 // publish appends c to the change feed and reads it back, waking the
@@ -201,6 +237,9 @@ func (s *Service) state(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, core.InvalidInput("network_wide must be true or false, not %q", v))
 			return
 		}
+	}
+	if wide {
+		s.wide.Store(true)
 	}
 	ctx := r.Context()
 	if resumable && rev > s.changes.current() {
@@ -339,11 +378,15 @@ func (s *Service) Subscribe(events *core.Events) {
 
 // A change that names a network but no host and no carriers concerns only
 // the hosts that watch the network network-wide (see agentrpc): subnet
-// changes, and the changes of ports bound to no host.
+// changes, and the changes of ports bound to no host. They are recorded
+// only once some host watches network-wide (s.wide): a cloud of L2-only
+// agents pays nothing for them.
 
 // subnetChanged tells the network-wide hosts of the subnet's network.
 func (s *Service) subnetChanged(ctx context.Context, c *core.Change[core.Subnet]) {
-	s.publish(ctx, core.HostChange{Networks: []string{c.Current().NetworkID}})
+	if s.wide.Load() {
+		s.publish(ctx, core.HostChange{Networks: []string{c.Current().NetworkID}})
+	}
 }
 
 // networkChanged tells a network's hosts that it is gone, or of its new
@@ -393,7 +436,7 @@ func (s *Service) portChanged(ctx context.Context, c *core.Change[core.Port]) {
 	}
 	// The network-wide hosts of the network hear of every port created or
 	// deleted, and of the updates that change what they know of it.
-	if len(hc.Hosts) > 0 || hc.Carriers || c.Action != core.ActionUpdate || networkFactsChanged(p, c.Old) {
+	if len(hc.Hosts) > 0 || hc.Carriers || s.wide.Load() && (c.Action != core.ActionUpdate || networkFactsChanged(p, c.Old)) {
 		s.publish(ctx, hc)
 	}
 }

@@ -329,3 +329,44 @@ func TestNetworkWideWatchResumedElsewhereIsWhole(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, d.Full)
 }
+
+// TestNetworkWideOnlyChangesWaitForANetworkWideHost: the changes that
+// concern only network-wide hosts (subnets, unbound ports) cost an L2-only
+// cloud no feed row; once an agent reports it watches network-wide, every
+// server sharing the store records them.
+func TestNetworkWideOnlyChangesWaitForANetworkWideHost(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, "sqlite://"+t.TempDir()+"/ml2go.db")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	a, b := newReplica(t, store), newReplica(t, store)
+	rows := func() int {
+		var n int
+		require.NoError(t, store.View(ctx, func(tx core.Tx) error {
+			changes, _, err := tx.HostChanges(ctx, 0)
+			n = len(changes)
+			return err
+		}))
+		return n
+	}
+	net, err := b.plugin.CreateNetwork(ctx, &ml2.NetworkRequest{ProjectID: "p"})
+	require.NoError(t, err)
+	_, err = b.plugin.CreateSubnet(ctx, &ml2.SubnetRequest{ProjectID: "p", NetworkID: net.ID, IPVersion: 4,
+		CIDR: netip.MustParsePrefix("10.0.0.0/24")})
+	require.NoError(t, err)
+	newPort := func() {
+		_, err := b.plugin.CreatePort(ctx, &ml2.PortRequest{ProjectID: "p", NetworkID: net.ID})
+		require.NoError(t, err)
+	}
+	newPort()
+	assert.Zero(t, rows(), "no row for a subnet or an unbound port")
+
+	_, err = a.client.Report(ctx, &agentrpc.Report{Host: "h1", AgentType: fakeagent.AgentType,
+		Configurations: map[string]any{"tunnel_types": []any{"vxlan"}, "tunneling_ip": "192.0.2.1",
+			agentrpc.ConfigNetworkWide: true}})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		newPort()
+		return rows() > 0
+	}, agentrpc.NetworkWideSettle, 100*time.Millisecond, "b learns of the network-wide agent from the store")
+}
