@@ -9,7 +9,11 @@
 // desired state: when it changes, every PollingInterval, and after a
 // failure (an error or a panic) again after a backoff, without holding
 // the others up. A port is reported up when the L2 reconciler wired it
-// and no other reconciler holds it back (dataplane.Result.Pending). Each
+// and every other reconciler is done with it: its latest Result, of a run
+// over a state holding the port, does not hold it back
+// (dataplane.Result.Pending). As Neutron's provisioning blocks, this fails
+// closed: while a reconciler panics, or has not yet run over a new port,
+// the port is not reported up. Each
 // reconciler's runs and writes are counted under its name (Stats), and
 // one can be replaced (Replace) while the others keep running untouched.
 //
@@ -533,8 +537,10 @@ func reconcile(ctx context.Context, r dataplane.Reconciler, s *dataplane.State) 
 }
 
 // reportDevices reports the ports that went up or down since the last
-// report: up when the L2 reconciler wired them and no other reconciler
-// holds them back, down otherwise. Nothing is reported until L2 has run.
+// report: up when the L2 reconciler wired them and every other reconciler
+// is done with them (its latest Result, over a state holding the port,
+// does not list it Pending), down otherwise. Nothing is reported until L2
+// has run.
 func (a *Agent) reportDevices(ctx context.Context) error {
 	a.reportMu.Lock()
 	defer a.reportMu.Unlock()
@@ -549,8 +555,17 @@ func (a *Agent) reportDevices(ctx context.Context) error {
 		wired[id] = true
 	}
 	for _, rn := range a.runners[1:] {
+		if !rn.ran {
+			clear(wired)
+			break
+		}
 		for _, id := range rn.last.Pending {
 			delete(wired, id)
+		}
+		for id := range wired {
+			if rn.state.Ports[id] == nil {
+				delete(wired, id) // not yet done with: it has not seen the port
+			}
 		}
 	}
 	var up, down []string

@@ -9,7 +9,8 @@
 // implementations), run through L2. It says which ports it wired
 // (Result.Wired); another reconciler may hold a port back until it is done
 // with it (Result.Pending). A port is reported up when the L2 reconciler
-// wired it and no other reconciler holds it back.
+// wired it and every other reconciler has run over a state holding it
+// without holding it back.
 //
 // A reconciler converges: it reads what the host really has, compares it
 // with the desired state, and changes only the difference. Reconciling the
