@@ -24,9 +24,14 @@
 //   - sqlstore.SchemaOwner: its tables. Schema names the owner (the
 //     service's name) and holds its migrations, which the store applies
 //     when it opens, after core's, recorded per owner.
-//   - the reference API's Service: the collections it serves, the
-//     extension aliases it brings and the attributes it adds to core
-//     resources.
+//   - the reference API's Service (api.Service): the collections it
+//     serves and the extension aliases it brings; api.ExtensionProvider:
+//     the attributes it adds to core resources, as an extension driver
+//     (validated in the resource's transaction, stored with it, shown in
+//     its views) that the server runs after the configured ones. A
+//     service may not import reference/, so the API side of a built-in
+//     service is written beside its entry in reference/server; an
+//     embedder's own service may implement api.Service itself.
 //
 // # Registering
 //
