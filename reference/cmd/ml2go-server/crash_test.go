@@ -22,21 +22,31 @@ import (
 )
 
 var (
+	binDir  string
 	binOnce sync.Once
 	binPath string
 	binErr  error
 )
 
+// TestMain gives the package's tests a directory for the binary they
+// build, removed when they end.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ml2go-server-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // serverBinary builds ml2go-server once for the package's tests.
 func serverBinary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ml2go-server-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ml2go-server")
+		binPath = filepath.Join(binDir, "ml2go-server")
 		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("build ml2go-server: %w\n%s", err, out)
