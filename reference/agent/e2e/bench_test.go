@@ -43,15 +43,17 @@ func BenchmarkColdStart200Ports(b *testing.B) {
 		b.Skip("needs root: creates network namespaces and links")
 	}
 	b.Run("linuxbridge", func(b *testing.B) {
-		benchColdStart(b, "linuxbridge", func(b *testing.B) (*host, *netlink.Handle) {
+		benchColdStart(b, "linuxbridge", func(b *testing.B, _ int) (*host, *netlink.Handle) {
 			h := &host{name: "bench-lb", ns: newNS(b, "bh"), ip: netip.MustParseAddr("192.0.2.1")}
 			return h, h.ns.Netlink()
 		})
 	})
 	b.Run("openvswitch", func(b *testing.B) {
 		ovstest.Require(b)
-		benchColdStart(b, "openvswitch", func(b *testing.B) (*host, *netlink.Handle) {
-			h, _ := ovsHost(b, "bench-ovs", "x", netip.MustParseAddr("192.0.2.1"))
+		benchColdStart(b, "openvswitch", func(b *testing.B, i int) (*host, *netlink.Handle) {
+			// Each iteration's bridges are removed when the benchmark
+			// ends: the next one needs names of its own.
+			h, _ := ovsHost(b, "bench-ovs", string(rune('a'+i%26)), netip.MustParseAddr("192.0.2.1"))
 			root, err := netlink.NewHandle()
 			require.NoError(b, err)
 			b.Cleanup(root.Close)
@@ -61,13 +63,14 @@ func BenchmarkColdStart200Ports(b *testing.B) {
 }
 
 // benchColdStart runs the cold-start benchmark with a host from newHost,
-// whose tap devices go where its handle says.
-func benchColdStart(b *testing.B, driver string, newHost func(*testing.B) (*host, *netlink.Handle)) {
+// whose tap devices go where its handle says; newHost is given the
+// iteration's number.
+func benchColdStart(b *testing.B, driver string, newHost func(*testing.B, int) (*host, *netlink.Handle)) {
 	const nPorts = 200
-	for b.Loop() {
+	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		c := startServer(b, driver, "l2population")
-		h, taps := newHost(b)
+		h, taps := newHost(b, i)
 		agentType, dp, err := h.newDataplane(hclog.NewNullLogger())
 		require.NoError(b, err)
 		require.NoError(b, dp.Close())
