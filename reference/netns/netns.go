@@ -64,7 +64,7 @@ func New(ctx context.Context, name string) (*Namespace, error) {
 	n := &Namespace{Name: name, ns: ns}
 	n.h, err = netlink.NewHandleAt(ns, syscall.NETLINK_ROUTE)
 	if err == nil {
-		err = setLoopbackUp(n.h)
+		err = SetLoopbackUp(n.h)
 	}
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("netns: %s: %w", name, err), n.Delete())
@@ -298,8 +298,8 @@ func IPNet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: net.IP(a.AsSlice()), Mask: net.CIDRMask(p.Bits(), a.BitLen())}
 }
 
-// setLoopbackUp brings up lo in the namespace h is bound to.
-func setLoopbackUp(h *netlink.Handle) error {
+// SetLoopbackUp brings up lo in the namespace h is bound to.
+func SetLoopbackUp(h *netlink.Handle) error {
 	lo, err := h.LinkByName("lo")
 	if err != nil {
 		return fmt.Errorf("find lo: %w", err)

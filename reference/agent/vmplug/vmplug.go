@@ -22,6 +22,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/ml2go/ml2go/reference/agent/dataplane"
+	refnetns "github.com/ml2go/ml2go/reference/netns"
 )
 
 // GuestInterface is the name of the VM end of a plugged port.
@@ -89,7 +90,7 @@ func configureGuest(vmNS netns.NsHandle, vm VM) error {
 		return fmt.Errorf("find guest %s: %w", GuestInterface, err)
 	}
 	if vm.Addr.IsValid() {
-		addr := &netlink.Addr{IPNet: prefixToIPNet(vm.Addr)}
+		addr := &netlink.Addr{IPNet: refnetns.IPNet(vm.Addr)}
 		if vm.Addr.Addr().Is6() {
 			addr.Flags = syscall.IFA_F_NODAD
 		}
@@ -100,7 +101,7 @@ func configureGuest(vmNS netns.NsHandle, vm VM) error {
 	if err := h.LinkSetUp(eth); err != nil {
 		return fmt.Errorf("set guest %s up: %w", GuestInterface, err)
 	}
-	return setLoopbackUp(h)
+	return refnetns.SetLoopbackUp(h)
 }
 
 // Unplug removes the veth pair of the port, as deleting the VM does. A
@@ -120,25 +121,6 @@ func Unplug(ctx context.Context, host *netlink.Handle, portID string) error {
 	}
 	if err := host.LinkDel(l); err != nil {
 		return fmt.Errorf("vmplug: remove %s: %w", tap, err)
-	}
-	return nil
-}
-
-// prefixToIPNet converts p to the net.IPNet netlink expects, keeping the
-// host bits.
-func prefixToIPNet(p netip.Prefix) *net.IPNet {
-	a := p.Addr().Unmap()
-	return &net.IPNet{IP: net.IP(a.AsSlice()), Mask: net.CIDRMask(p.Bits(), a.BitLen())}
-}
-
-// setLoopbackUp brings up lo in the namespace h is bound to.
-func setLoopbackUp(h *netlink.Handle) error {
-	lo, err := h.LinkByName("lo")
-	if err != nil {
-		return fmt.Errorf("find lo: %w", err)
-	}
-	if err := h.LinkSetUp(lo); err != nil {
-		return fmt.Errorf("set lo up: %w", err)
 	}
 	return nil
 }
