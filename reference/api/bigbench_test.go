@@ -124,18 +124,30 @@ func (e *bigEnv) seedNetwork(b *testing.B, id string) {
 }
 
 // seedPorts inserts n bound ports, each with an address, on a network made
-// by seedNetwork, a thousand per transaction and statement where the
-// store can. Ports of all networks are numbered from start so that their
-// ids interleave.
+// by seedNetwork, numbered offset, offset+stride, ... so that the ids of
+// several networks' ports interleave.
 func (e *bigEnv) seedPorts(b *testing.B, netID string, n, stride, offset int) {
 	b.Helper()
+	ks := make([]int, n)
+	for i := range ks {
+		ks[i] = i*stride + offset
+	}
+	e.seedNumbered(b, netID, ks)
+}
+
+// seedNumbered inserts a bound port, with an address, numbered k for each
+// k of ks, on a network made by seedNetwork: a thousand per transaction
+// and statement where the store can.
+func (e *bigEnv) seedNumbered(b *testing.B, netID string, ks []int) {
+	b.Helper()
+	n := len(ks)
 	ctx := context.Background()
 	for start := 0; start < n; start += 1000 {
 		require.NoError(b, e.store.Update(ctx, func(tx core.Tx) error {
 			var ports []*core.Port
 			var ips []*core.IPAllocation
 			for i := start; i < min(start+1000, n); i++ {
-				k := i*stride + offset
+				k := ks[i]
 				ports = append(ports, &core.Port{
 					Standard: core.Standard{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", k, k), ProjectID: adminProject,
 						Name: fmt.Sprintf("vm-%d", k)},
@@ -252,7 +264,6 @@ func BenchmarkBigListPorts(b *testing.B) {
 // modulo 25 below 25*4000, then the following ones.
 func (e *bigEnv) seedPortsRest(b *testing.B, netID string, n int) {
 	b.Helper()
-	ctx := context.Background()
 	var ks []int
 	for k := 0; len(ks) < n; k++ {
 		if k < 25*40000 && (k%25 == 0 && k < 25*4000 || k%25 == 1) {
@@ -260,30 +271,7 @@ func (e *bigEnv) seedPortsRest(b *testing.B, netID string, n int) {
 		}
 		ks = append(ks, k)
 	}
-	for start := 0; start < n; start += 1000 {
-		require.NoError(b, e.store.Update(ctx, func(tx core.Tx) error {
-			var ports []*core.Port
-			var ips []*core.IPAllocation
-			for i := start; i < min(start+1000, n); i++ {
-				k := ks[i]
-				ports = append(ports, &core.Port{
-					Standard: core.Standard{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", k, k), ProjectID: adminProject,
-						Name: fmt.Sprintf("vm-%d", k)},
-					NetworkID: netID, AdminStateUp: true, Status: core.StatusActive,
-					MACAddress: fmt.Sprintf("fa:16:3e:%02x:%02x:%02x", i>>16&0xff, i>>8&0xff, i&0xff),
-					DeviceID:   fmt.Sprintf("vm-%d", k), DeviceOwner: "compute:nova",
-					Binding: core.PortBinding{HostID: fmt.Sprintf("compute-%d", k%50), VNICType: core.VNICNormal,
-						VIFType:    core.VIFTypeOVS,
-						VIFDetails: map[string]any{"port_filter": true, "ovs_hybrid_plug": false, "connectivity": "l2"}},
-					Extra: map[string]any{"port_security_enabled": true},
-				})
-				ips = append(ips, &core.IPAllocation{SubnetID: netID + "-sub", NetworkID: netID,
-					IP: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})})
-			}
-			_, err := tx.(core.PortsCreator).CreatePortsWithIP(ctx, ports, ips)
-			return err
-		}))
-	}
+	e.seedNumbered(b, netID, ks)
 }
 
 // benchList GETs path, expecting a body of at least want items, and
